@@ -1,0 +1,88 @@
+"""One place for the course's run-time settings: fast mode, folders, offline mode, seeds, device.
+
+Every notebook and training run reads its budget from here, so `COURSE_FAST=1` shrinks the whole
+course at once (CI, tests) while the same code runs in full on a student's machine.
+"""
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in _TRUE
+
+
+def is_fast() -> bool:
+    """True when COURSE_FAST=1: every notebook and training run shrinks (tests, CI)."""
+    return _flag("COURSE_FAST")
+
+
+def is_offline() -> bool:
+    """True when COURSE_OFFLINE=1: downloads fail with a clear message instead of touching the network."""
+    return _flag("COURSE_OFFLINE")
+
+
+def data_dir() -> Path:
+    """Cache folder for downloads and checkpoints (COURSE_DATA_DIR, default ~/.cache/genai-course)."""
+    root = os.environ.get("COURSE_DATA_DIR") or Path.home() / ".cache" / "genai-course"
+    return Path(root).expanduser()
+
+
+def budget(full, fast):
+    """Pick a training budget (steps, seconds, sizes): `full` normally, `fast` under COURSE_FAST=1."""
+    return fast if is_fast() else full
+
+
+def seed_everything(seed: int = 0) -> torch.Generator:
+    """Seed Python, NumPy and PyTorch (CPU and GPU) so a notebook tells the same story twice.
+
+    Returns a torch.Generator seeded the same way, for code that wants its own stream.
+    """
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__} ({seed!r})")
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+def get_device(prefer: str | None = None) -> torch.device:
+    """The best available device: cuda, then mps, then cpu. COURSE_DEVICE or `prefer` overrides."""
+    choice = prefer or os.environ.get("COURSE_DEVICE")
+    if choice:
+        dev = torch.device(choice)
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError(f"device {choice!r} was requested but CUDA is not available; use 'cpu'")
+        return dev
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def set_threads(n: int | None = None) -> int:
+    """Set PyTorch's CPU threads (COURSE_THREADS; default min(2, cores)).
+
+    Small MLPs train no faster on 2 threads than on 1 here; small transformers gain a little.
+    """
+    if n is None:
+        n = int(os.environ.get("COURSE_THREADS", "0")) or min(2, os.cpu_count() or 1)
+    torch.set_num_threads(n)
+    return n
+
+
+def describe() -> str:
+    """One line for the top of a notebook: mode, device, seed folder."""
+    mode = "FAST (COURSE_FAST=1)" if is_fast() else "full"
+    return f"course_lib: mode={mode}, device={get_device()}, torch {torch.__version__}, data dir {data_dir()}"
