@@ -1,0 +1,53 @@
+# Two commands for everyone:  make lab   (set up and open JupyterLab)   and   make test   (set up and test).
+# Set-up is shared: a .venv with the pinned versions of requirements-lock.txt and course_lib installed
+# editable. It reruns only when pyproject.toml or the lock file changes.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: setup lab course test test-fast bench release badges lock doctor clean
+
+$(STAMP): pyproject.toml requirements-lock.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "genai-course needs Python >= 3.11; found " + sys.version.split()[0] + ". Install a newer Python or run: make PYTHON=python3.12 ...")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements-lock.txt -e '.[dev]'
+	$(BIN)/python -m ipykernel install --user --name genai-course --display-name "Python (genai-course)"
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+lab: setup   ## set up, then open JupyterLab on the first notebook
+	$(BIN)/jupyter lab notebooks/00_welcome.ipynb
+
+course: setup   ## set up, then execute every notebook headless and print a time table
+	$(BIN)/genai-course run
+
+doctor: setup
+	$(BIN)/genai-course doctor
+
+# The whole suite: unit tests, every notebook (lectures, solutions, released exercises) under COURSE_FAST=1
+# with nbval, the release-matches-source and no-leak checks, and the grading round trips. .ci/run calls this.
+test: setup
+	COURSE_FAST=1 MPLBACKEND=Agg $(BIN)/python -m pytest -p no:cacheprovider \
+		tests notebooks solutions exercises --nbval-lax --nbval-current-env
+
+bench: setup   ## time every notebook in full and fast mode; rewrites benchmarks/RESULTS.md
+	$(BIN)/genai-course bench
+
+release: setup   ## regenerate exercises/ from solutions/
+	$(BIN)/genai-course release --all
+
+badges: setup   ## rewrite Colab badges and setup cells from pyproject.toml's repository URL
+	$(BIN)/python scripts/write_badges.py
+
+lock:   ## refresh requirements-lock.txt from the current .venv (after changing dependencies)
+	( echo "# Exact versions that \`make\` and CI install: pip install -c requirements-lock.txt -e '.[dev]'"; \
+	  echo "# pyproject.toml keeps loose ranges so Colab's own torch is never replaced. Regenerate: make lock"; \
+	  $(BIN)/python -m pip freeze --exclude-editable | sed 's/+cpu$$//' | grep -v '^genai-course' ) > requirements-lock.txt
+
+clean:
+	rm -rf $(VENV) .executed *.egg-info

@@ -1,0 +1,73 @@
+"""Execute notebooks headless with nbclient and time them (used by `genai-course run` and `bench`)."""
+from __future__ import annotations
+
+import os
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+
+@dataclass
+class RunResult:
+    notebook: Path
+    seconds: float
+    ok: bool
+    mode: str            # "full" or "fast"
+    output: Path | None  # where the executed copy was written
+    error: str = ""      # first line of the failure, empty when ok
+
+
+@contextmanager
+def course_mode(fast: bool):
+    """Set COURSE_FAST for kernels started inside the block (they inherit this process's environment)."""
+    old = os.environ.get("COURSE_FAST")
+    os.environ["COURSE_FAST"] = "1" if fast else "0"
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("COURSE_FAST", None)
+        else:
+            os.environ["COURSE_FAST"] = old
+
+
+def run_notebook(path: Path, out: Path | None, *, fast: bool = False, timeout: int = 900,
+                 kernel_name: str = "python3") -> RunResult:
+    """Run one notebook top to bottom in its own folder; write the executed copy to `out` (atomically)."""
+    path = Path(path)
+    if not path.is_file() or path.suffix != ".ipynb":
+        raise FileNotFoundError(f"expected an existing .ipynb file, got {str(path)!r}")
+    nb = nbformat.read(path, as_version=4)
+    # Cells tagged raises-exception (student stubs in exercises/) may fail; everything else must not.
+    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name,
+                            resources={"metadata": {"path": str(path.parent.resolve())}})
+    start, error = time.perf_counter(), ""
+    with course_mode(fast):
+        try:
+            client.execute()
+        except (CellExecutionError, CellTimeoutError) as exc:
+            lines = [line for line in str(exc).strip().splitlines() if line.strip()]
+            error = lines[-1] if lines else type(exc).__name__
+    seconds = time.perf_counter() - start
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.tmp")
+        nbformat.write(nb, tmp)
+        os.replace(tmp, out)
+    return RunResult(path, seconds, not error, "fast" if fast else "full", out, error)
+
+
+def format_table(results: list[RunResult]) -> str:
+    """A plain-text time table, one row per notebook run."""
+    width = max([len(str(r.notebook)) for r in results] + [8])
+    rows = [f"{'notebook':<{width}}  mode  seconds  status", "-" * (width + 24)]
+    for r in results:
+        status = "ok" if r.ok else f"FAILED: {r.error[:80]}"
+        rows.append(f"{str(r.notebook):<{width}}  {r.mode:<4}  {r.seconds:7.1f}  {status}")
+    rows.append(f"{'total':<{width}}        {sum(r.seconds for r in results):7.1f}")
+    return "\n".join(rows)

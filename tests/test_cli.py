@@ -1,0 +1,79 @@
+"""The `genai-course` command: doctor, run and bench on a tiny notebook."""
+import json
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from course_lib import bench, cli, doctor, runner
+
+
+def _notebook(path, source):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def test_run_executes_and_writes_copy(tmp_path, capsys):
+    nb = _notebook(tmp_path / "hello.ipynb", "import os\nprint('fast=' + os.environ['COURSE_FAST'])")
+    out = tmp_path / "out"
+    assert cli.main(["run", str(nb), "--out", str(out), "--fast"]) == 0
+    executed = nbformat.read(out / "hello.ipynb", as_version=4)
+    assert executed.cells[0].outputs[0]["text"].strip() == "fast=1"
+    assert nbformat.read(nb, as_version=4).cells[0].outputs == []  # source untouched
+    table = capsys.readouterr().out
+    assert "hello.ipynb" in table and "ok" in table and "total" in table
+
+
+def test_run_reports_failure_and_exit_code(tmp_path, capsys):
+    nb = _notebook(tmp_path / "broken.ipynb", "raise ValueError('boom')")
+    assert cli.main(["run", str(nb), "--out", str(tmp_path / "out")]) == 1
+    assert "FAILED" in capsys.readouterr().out
+
+
+def test_run_unknown_notebook_is_a_clear_error(tmp_path, capsys):
+    assert cli.main(["run", str(tmp_path / "nope.ipynb")]) == 2
+    assert "no such notebook" in capsys.readouterr().err
+
+
+def test_runner_rejects_non_notebook(tmp_path):
+    (tmp_path / "x.txt").write_text("hi")
+    with pytest.raises(FileNotFoundError, match=r"\.ipynb"):
+        runner.run_notebook(tmp_path / "x.txt", None)
+
+
+def test_doctor_reports_each_check():
+    checks = doctor.run_checks()
+    names = {c.name for c in checks}
+    assert {"python", "torch", "device", "jupyter kernel"} <= names
+    assert any(n.startswith("data:digits") for n in names)
+    for c in checks:
+        assert c.ok or c.fix, f"{c.name} failed without a fix-it line"
+
+
+def test_doctor_fails_with_fix_line_when_package_missing(monkeypatch, capsys):
+    real = doctor._version
+    monkeypatch.setattr(doctor, "_version", lambda d: None if d == "mlxtend" else real(d))
+    assert doctor.main() == 1
+    out = capsys.readouterr().out
+    assert "[FAIL] mlxtend" in out and "fix:" in out
+
+
+def test_console_script_help():
+    out = subprocess.run([sys.executable, "-m", "course_lib.cli", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0
+    for verb in ("doctor", "run", "bench", "release"):
+        assert verb in out.stdout
+
+
+def test_bench_renders_results_table(tmp_path, monkeypatch):
+    monkeypatch.setattr(bench, "RESULTS_DIR", tmp_path)
+    (tmp_path / "x.json").write_text(json.dumps({
+        "title": "Example", "command": "python x.py", "date": "2026-11-28",
+        "rows": [{"model": "a", "nll": 1.5}], "notes": ["a note"]}))
+    md = bench.render()
+    assert "## Example" in md and "`python x.py`" in md
+    assert "| model | nll |" in md and "| a | 1.5 |" in md and "- a note" in md
