@@ -1,0 +1,12 @@
+"""The course's datasets behind one registry: `data.load(name, split=...)`, `data.available()`.
+
+Bundled datasets load offline from installed packages; larger ones are optional, checksum-verified
+downloads cached in config.data_dir()/"datasets".
+"""
+from .registry import DatasetInfo, ImageData, UnknownDatasetError, available, info, load, names
+from .toy2d import Toy2D
+from .download import DownloadError, fetch
+from . import bundled, toy2d, remote  # noqa: F401  (importing them registers their datasets)
+
+__all__ = ["load", "available", "info", "names", "fetch", "DatasetInfo", "ImageData", "Toy2D",
+           "UnknownDatasetError", "DownloadError"]
