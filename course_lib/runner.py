@@ -24,16 +24,22 @@ class RunResult:
 
 @contextmanager
 def course_mode(fast: bool):
-    """Set COURSE_FAST for kernels started inside the block (they inherit this process's environment)."""
-    old = os.environ.get("COURSE_FAST")
-    os.environ["COURSE_FAST"] = "1" if fast else "0"
+    """Set COURSE_FAST for kernels started inside the block (they inherit this process's environment).
+
+    COURSE_HEADLESS=1 too: a kernel cannot tell that nbclient drives it, and without it widgets would
+    render only a widget view, so the saved notebook would show no figure on GitHub or in a preview.
+    """
+    new = {"COURSE_FAST": "1" if fast else "0", "COURSE_HEADLESS": "1"}
+    old = {key: os.environ.get(key) for key in new}
+    os.environ.update(new)
     try:
         yield
     finally:
-        if old is None:
-            os.environ.pop("COURSE_FAST", None)
-        else:
-            os.environ["COURSE_FAST"] = old
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def run_notebook(path: Path, out: Path | None, *, fast: bool = False, timeout: int = 900,

@@ -65,7 +65,7 @@ def _image_split(name: str, pixels: np.ndarray, labels: np.ndarray, levels: int,
         idx = np.arange(len(labels))
     else:
         perm = np.random.default_rng(_SPLIT_SEED).permutation(len(labels))
-        idx = np.sort(perm[:n_test] if split == "test" else perm[n_test:])
+        idx = perm[:n_test] if split == "test" else perm[n_test:]  # shuffled: the first N show every class
     images = torch.from_numpy(pixels[idx].astype(np.float32) / (levels - 1))  # (N, 1, H, W) in [0, 1]
     return ImageData(images=images, labels=torch.from_numpy(labels[idx].astype(np.int64)),
                      levels=levels, name=name)

@@ -1,0 +1,131 @@
+"""Instant self-checks for learners who work without nbgrader (e.g. in Colab).
+
+Each check prints one line, "✅ what" or "❌ what: what went wrong. Hint: ...", and returns True/False.
+A wrong answer never raises, so a learner sees every check of a cell at once.
+
+    check_shape(logits, (32, 27), "logits shape", hint="one row of scores per example")
+    check_function(softmax, [(([0.0, 0.0],), [0.5, 0.5])], "softmax of equal scores")
+"""
+from __future__ import annotations
+
+import torch
+
+NOT_IMPLEMENTED = "not implemented yet"
+
+
+def _report(ok: bool, what: str, problem: str = "", hint: str | None = None) -> bool:
+    if ok:
+        print(f"✅ {what}")
+    else:
+        print(f"❌ {what}: {problem}." + (f" Hint: {hint}" if hint else ""))
+    return ok
+
+
+def _short(x, limit: int = 60) -> str:
+    """A readable, short description of a value for a message."""
+    if isinstance(x, torch.Tensor) and x.numel() > 8:
+        return f"tensor of shape {tuple(x.shape)}"
+    text = repr(x)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _error(exc: Exception) -> str:
+    if isinstance(exc, NotImplementedError):
+        return NOT_IMPLEMENTED
+    return f"raised {type(exc).__name__}: {exc}"
+
+
+def check(condition, what: str, hint: str | None = None) -> bool:
+    """Pass when `condition` is true. A callable condition is called, so its errors are reported too."""
+    try:
+        value = condition() if callable(condition) else condition
+        ok = bool(value)
+    except Exception as exc:  # e.g. a student's stub raising NotImplementedError
+        return _report(False, what, _error(exc), hint)
+    return _report(ok, what, "the condition is False", hint)
+
+
+def _close_problem(actual, expected, atol: float, rtol: float) -> str:
+    """Empty string when actual ~= expected, otherwise what differs."""
+    if actual is None:
+        return "got None (did the function forget to return its result?)"
+    try:
+        a = torch.as_tensor(actual, dtype=torch.float64)
+        e = torch.as_tensor(expected, dtype=torch.float64)
+    except Exception:
+        return f"expected numbers, got {type(actual).__name__} {_short(actual)}"
+    if a.shape != e.shape:
+        return f"got shape {tuple(a.shape)}, expected {tuple(e.shape)}"
+    if torch.isnan(a).any() and not torch.isnan(e).any():
+        return "the result contains NaN"
+    if torch.allclose(a, e, atol=atol, rtol=rtol, equal_nan=True):
+        return ""
+    if a.numel() == 1:
+        return f"got {a.item():.6g}, expected {e.item():.6g}"
+    diff = (a - e).abs().nan_to_num(float("inf"))
+    where = tuple(int(i) for i in torch.unravel_index(diff.argmax(), diff.shape))
+    return f"largest difference {diff.max().item():.3g} at index {where}: got {a[where].item():.6g}, " \
+           f"expected {e[where].item():.6g}"
+
+
+def check_close(actual, expected, what: str, atol: float = 1e-6, rtol: float = 1e-5,
+                hint: str | None = None) -> bool:
+    """Pass when numbers/arrays/tensors match within |actual - expected| <= atol + rtol * |expected|."""
+    problem = _close_problem(actual, expected, atol, rtol)
+    return _report(not problem, what, problem, hint)
+
+
+def check_shape(tensor, shape, what: str, hint: str | None = None) -> bool:
+    """Pass when tensor.shape equals `shape`; None in `shape` matches any size, e.g. (None, 27)."""
+    got = getattr(tensor, "shape", None)
+    if got is None:
+        return _report(False, what, f"expected a tensor of shape {tuple(shape)}, got {_short(tensor)}", hint)
+    got, shape = tuple(got), tuple(shape)
+    ok = len(got) == len(shape) and all(s is None or s == g for g, s in zip(got, shape))
+    want = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
+    return _report(ok, what, f"got shape {got}, expected {want}", hint)
+
+
+def _is_numeric(x) -> bool:
+    if x is None or isinstance(x, (bool, str)):
+        return False
+    try:
+        torch.as_tensor(x, dtype=torch.float64)
+        return True
+    except Exception:
+        return False
+
+
+def _same(actual, expected) -> str:
+    """Numbers, lists of numbers and tensors compare with a tolerance; anything else (str, bool, list of
+    str, ...) must be equal."""
+    if _is_numeric(expected):
+        return _close_problem(actual, expected, atol=1e-6, rtol=1e-5)
+    return "" if actual == expected else f"returned {_short(actual)}, expected {_short(expected)}"
+
+
+def check_function(fn, cases, what: str, hint: str | None = None) -> bool:
+    """Call `fn` on each case and compare. cases: [(args, expected), ...] where args is a tuple of
+    positional arguments, a dict of keyword arguments, or a single argument."""
+    if not cases:
+        raise ValueError(f"check_function({what!r}) needs at least one (args, expected) case")
+    for i, (args, expected) in enumerate(cases, start=1):
+        try:
+            if isinstance(args, tuple):
+                actual = fn(*args)
+            elif isinstance(args, dict):
+                actual = fn(**args)
+            else:
+                actual = fn(args)
+        except Exception as exc:
+            problem = _error(exc)
+            if problem != NOT_IMPLEMENTED:
+                problem += f" (case {i}, input {_short(args)})"
+            return _report(False, what, problem, hint)
+        try:
+            problem = _same(actual, expected)
+        except Exception as exc:
+            problem = f"could not compare the result {_short(actual)}: {exc}"
+        if problem:
+            return _report(False, what, f"case {i}, input {_short(args)}: {problem}", hint)
+    return _report(True, f"{what} ({len(cases)} cases)" if len(cases) > 1 else what)

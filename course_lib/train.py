@@ -1,0 +1,181 @@
+"""One small training loop shared by every model family.
+
+Notebook 02 builds this loop by hand (batch -> loss -> backward -> step); from then on the course
+imports `fit` so each notebook can spend its lines on the model instead of the bookkeeping.
+
+Pick budgets with `config.budget(full, fast)` so COURSE_FAST=1 shrinks every run at once:
+
+    steps = config.budget(3000, 200)
+    history = fit(model, loss_fn, batches, steps=steps, seconds=config.budget(120, 20))
+    history.plot()
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import torch
+from tqdm.auto import tqdm
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The loss became NaN or infinite. `.history` keeps everything recorded before it happened."""
+
+    def __init__(self, message: str, history: "History"):
+        super().__init__(message)
+        self.history = history
+
+
+@dataclass(repr=False)
+class History:
+    """What happened during `fit`: one entry per step, plus the evaluations."""
+
+    steps: list[int] = field(default_factory=list)                 # 1, 2, 3, ...
+    logs: dict[str, list[float]] = field(default_factory=dict)     # name -> one value per step
+    evals: list[dict] = field(default_factory=list)                # [{"step": 100, "val_loss": 2.1}, ...]
+    seconds: float = 0.0                                           # wall time of the whole run
+    stopped_by: str = "steps"                                      # "steps" or "seconds"
+
+    @property
+    def loss(self) -> list[float]:
+        """The training loss per step ([] for a step_fn that reports no "loss", e.g. a GAN)."""
+        return self.logs.get("loss", [])
+
+    def plot(self, ax=None, logy: bool = False):
+        """Draw the curves (every logged value and every eval) and return the matplotlib Axes."""
+        from course_lib import viz  # matplotlib loads only when a plot is asked for
+        return viz.loss_curves(self, ax=ax, logy=logy)
+
+    def __repr__(self) -> str:
+        last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.logs.items() if v)
+        return (f"History({len(self.steps)} steps, {last or 'nothing logged'}, "
+                f"{self.seconds:.1f} s, stopped_by={self.stopped_by!r})")
+
+
+def _batch_stream(batches):
+    """Yield batches forever from a callable () -> batch or a re-iterable such as a DataLoader."""
+    if callable(batches):
+        while True:
+            yield batches()
+    try:
+        iter(batches)
+    except TypeError:
+        raise TypeError("batches must be a callable () -> batch or a re-iterable such as a DataLoader, "
+                        f"got {type(batches).__name__}") from None
+    while True:
+        empty = True
+        for batch in batches:  # a new pass over the data each time the previous one ends
+            empty = False
+            yield batch
+        if empty:
+            raise ValueError("batches produced no batch: pass a non-empty DataLoader/list, or a callable "
+                             "() -> batch (a one-shot generator is used up after its first pass)")
+
+
+def _as_float(v) -> float:
+    """A float from a number or a one-element tensor (detached, so no autograd warning)."""
+    return float(v.detach()) if isinstance(v, torch.Tensor) else float(v)
+
+
+def _evaluate(model, eval_fn, step: int) -> dict:
+    """Run eval_fn with dropout etc. switched off and no gradients, then restore the training mode."""
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        result = eval_fn(model)
+    model.train(was_training)
+    if not isinstance(result, dict):
+        raise TypeError(f"eval_fn must return a dict of floats, got {type(result).__name__}")
+    return {"step": step, **{k: _as_float(v) for k, v in result.items()}}
+
+
+def fit(model, loss_fn, batches, *, optimizer=None, lr=1e-3, steps=1000, seconds=None,
+        eval_fn=None, eval_every=None, grad_clip=None, progress=True, desc=None,
+        step_fn=None) -> History:
+    """Train `model` until `steps` steps or `seconds` seconds have passed, whichever comes first.
+
+    model:     an nn.Module (put into train mode here; fit does not move it or the batches to a device)
+    loss_fn:   loss_fn(model, batch) -> scalar tensor; fit does zero_grad, backward, clip, optimizer step
+    batches:   a callable () -> batch, or a re-iterable such as a DataLoader (restarted when it runs out)
+    optimizer: default AdamW(model.parameters(), lr)
+    steps, seconds: the budget; either may be None (not both). Use config.budget(full, fast) for both.
+    eval_fn:   eval_fn(model) -> dict of floats, run every `eval_every` steps and at the end,
+               under model.eval() and torch.no_grad(); results go to history.evals with their "step"
+    step_fn:   for families that run their own optimizers (GANs): pass loss_fn=None and
+               step_fn(batch) -> dict of floats (e.g. {"d_loss": .., "g_loss": ..}); fit only loops,
+               logs, times and evaluates. optimizer, lr and grad_clip are then unused.
+    A NaN or infinite loss (or step_fn value) stops training with NonFiniteLossError naming the step;
+    with loss_fn this happens before the bad update, so the model keeps its last good weights.
+    """
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if (loss_fn is None) == (step_fn is None):
+        raise ValueError("pass exactly one of loss_fn(model, batch) -> loss or step_fn(batch) -> dict "
+                         "(step_fn is for models with their own optimizers, e.g. GANs)")
+    if steps is None and seconds is None:
+        raise ValueError("give a budget: steps, seconds or both (e.g. steps=config.budget(2000, 100))")
+    if steps is not None and (not isinstance(steps, int) or steps < 1):
+        raise ValueError(f"steps must be a positive int or None, got {steps!r}")
+    if seconds is not None and not seconds > 0:
+        raise ValueError(f"seconds must be a positive number or None, got {seconds!r}")
+    if eval_every is not None and (not isinstance(eval_every, int) or eval_every < 1):
+        raise ValueError(f"eval_every must be a positive int or None, got {eval_every!r}")
+    if eval_every is not None and eval_fn is None:
+        raise ValueError("eval_every was given but eval_fn is None")
+
+    if step_fn is None and optimizer is None:
+        params = [p for p in model.parameters() if p.requires_grad]
+        if not params:
+            raise ValueError("model has no trainable parameters to optimise")
+        optimizer = torch.optim.AdamW(params, lr=lr)
+
+    history = History()
+    model.train()
+    data = _batch_stream(batches)
+    bar = tqdm(total=steps, desc=desc or "training", disable=not progress, unit="step")
+    start = time.perf_counter()
+    step = 0
+    try:
+        while steps is None or step < steps:
+            step += 1
+            batch = next(data)
+            if step_fn is not None:
+                values = step_fn(batch)
+                if not isinstance(values, dict):
+                    raise TypeError(f"step_fn must return a dict of floats, got {type(values).__name__}")
+                values = {k: _as_float(v) for k, v in values.items()}
+            else:
+                loss = loss_fn(model, batch)
+                if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+                    raise TypeError("loss_fn must return a scalar tensor, got "
+                                    f"{type(loss).__name__}{tuple(getattr(loss, 'shape', ()))}")
+                values = {"loss": loss.item()}
+            bad = {k: v for k, v in values.items() if not math.isfinite(v)}
+            if bad:
+                raise NonFiniteLossError(
+                    f"{', '.join(f'{k} = {v}' for k, v in bad.items())} at step {step}: training stopped. "
+                    "Try a smaller lr, grad_clip=1.0, or check the batch for NaNs.", history)
+            if step_fn is None:
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if grad_clip is not None:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+                optimizer.step()
+
+            history.steps.append(step)
+            for k, v in values.items():
+                history.logs.setdefault(k, []).append(v)
+            if eval_every is not None and step % eval_every == 0:
+                history.evals.append(_evaluate(model, eval_fn, step))
+            bar.update(1)
+            bar.set_postfix({k: f"{v:.4g}" for k, v in values.items()}, refresh=False)
+            if seconds is not None and time.perf_counter() - start >= seconds:
+                history.stopped_by = "seconds"
+                break
+        if eval_fn is not None and (not history.evals or history.evals[-1]["step"] != step):
+            history.evals.append(_evaluate(model, eval_fn, step))  # always end with a fresh evaluation
+    finally:
+        bar.close()
+        history.seconds = time.perf_counter() - start
+    return history

@@ -1,0 +1,72 @@
+"""Interactive explorers that still work without a browser.
+
+The pattern: write a plain function that draws a figure from a few values, e.g.
+`show_samples(temperature=1.0, n=16)`. `explore(show_samples, temperature=(0.1, 2.0, 0.1, 1.0))` gives
+sliders in JupyterLab or Colab; headless (tests, nbclient, COURSE_HEADLESS=1) it calls the function once
+with the defaults so the notebook still shows a static figure. Tests call the plain function directly.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+from numbers import Real
+
+
+def has_frontend() -> bool:
+    """True inside a Jupyter/Colab kernel that can show widgets; False in scripts, tests, headless runs."""
+    if os.environ.get("COURSE_HEADLESS", "").strip().lower() in {"1", "true", "yes", "on"}:
+        return False  # set by tests and headless notebook runs: the kernel cannot know nobody is watching
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    # Only a kernel (ZMQ shell: JupyterLab, Colab, VS Code) has a front end; terminal IPython has none.
+    return (shell is not None and hasattr(shell, "kernel")
+            and importlib.util.find_spec("ipywidgets") is not None)
+
+
+def _default(name: str, spec):
+    """The starting value of one control (and a check that the spec is one explore understands)."""
+    if isinstance(spec, bool):
+        return spec                                        # checkbox
+    if isinstance(spec, tuple) and len(spec) == 4 and all(isinstance(v, Real) for v in spec):
+        lo, hi, step, default = spec                       # slider
+        if not (lo <= default <= hi) or step <= 0:
+            raise ValueError(f"control {name!r}: need min <= default <= max and step > 0, got {spec}")
+        return default
+    if isinstance(spec, list) and spec:
+        return spec[0]                                     # dropdown, first option selected
+    raise TypeError(f"control {name!r} must be (min, max, step, default), a non-empty list of options "
+                    f"or a bool, got {spec!r}")
+
+
+def _widget(name: str, spec):
+    import ipywidgets as W
+    if isinstance(spec, bool):
+        return W.Checkbox(value=spec, description=name)
+    if isinstance(spec, list):
+        return W.Dropdown(options=spec, value=spec[0], description=name)
+    lo, hi, step, default = spec
+    slider = W.IntSlider if all(isinstance(v, int) for v in spec) else W.FloatSlider
+    # continuous_update=False: redraw when the slider is released, not on every pixel of the drag.
+    return slider(min=lo, max=hi, step=step, value=default, description=name, continuous_update=False)
+
+
+def explore(fn, **controls) -> None:
+    """Show `fn(**values)` with one control per keyword; each control is
+    (min, max, step, default) -> slider, [option, ...] -> dropdown (first is default), bool -> checkbox.
+
+    `fn` draws with matplotlib (plt.subplots, ...) and may return the figure.
+    """
+    if not callable(fn):
+        raise TypeError(f"fn must be a function that draws a figure, got {type(fn).__name__}")
+    defaults = {name: _default(name, spec) for name, spec in controls.items()}
+    if has_frontend():
+        from IPython.display import display
+        from ipywidgets import interactive
+        display(interactive(fn, **{name: _widget(name, spec) for name, spec in controls.items()}))
+        return
+    shown = ", ".join(f"{k}={v!r}" for k, v in defaults.items())
+    print(f"(static view, no widget front end: {getattr(fn, '__name__', 'fn')}({shown}))")
+    fn(**defaults)  # a Jupyter kernel shows the figure at the end of the cell; scripts and tests just run it

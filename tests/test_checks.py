@@ -1,0 +1,104 @@
+import numpy as np
+import pytest
+import torch
+
+from course_lib.checks import check, check_close, check_function, check_shape
+
+
+def last_line(capsys):
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1, out  # exactly one line per check
+    return out[0]
+
+
+def test_check_passes_and_fails_with_hint(capsys):
+    assert check(2 + 2 == 4, "arithmetic") is True
+    assert last_line(capsys) == "✅ arithmetic"
+    assert check(torch.tensor(False), "probabilities sum to 1", hint="divide by the row sum") is False
+    assert last_line(capsys) == "❌ probabilities sum to 1: the condition is False. Hint: divide by the row sum"
+
+
+def test_check_with_a_callable_reports_not_implemented(capsys):
+    def stub():
+        raise NotImplementedError
+
+    assert check(stub, "counts") is False
+    assert last_line(capsys) == "❌ counts: not implemented yet."
+    assert check(lambda: 1 / 0, "division", hint="h") is False
+    assert last_line(capsys) == "❌ division: raised ZeroDivisionError: division by zero. Hint: h"
+
+
+def test_check_close_numbers_lists_arrays_tensors(capsys):
+    assert check_close(0.1 + 0.2, 0.3, "float sum")
+    assert check_close([1.0, 2.0], np.array([1.0, 2.0 + 1e-9]), "list vs array")
+    assert check_close(torch.tensor([[1.0, 2.0]]), [[1.0, 2.0]], "tensor vs list")
+    capsys.readouterr()
+    assert check_close(2.5, 2.0, "mean", hint="average, not sum") is False
+    assert last_line(capsys) == "❌ mean: got 2.5, expected 2. Hint: average, not sum"
+
+
+def test_check_close_explains_the_difference(capsys):
+    actual = torch.zeros(2, 3)
+    actual[1, 2] = 0.5
+    assert check_close(actual, torch.zeros(2, 3), "probs") is False
+    line = last_line(capsys)
+    assert "largest difference 0.5 at index (1, 2)" in line and "got 0.5, expected 0" in line
+    assert check_close(torch.zeros(3), torch.zeros(4), "probs") is False
+    assert "got shape (3,), expected (4,)" in last_line(capsys)
+    assert check_close(torch.tensor([float("nan"), 1.0]), [0.0, 1.0], "nll") is False
+    assert "contains NaN" in last_line(capsys)
+    assert check_close(None, 1.0, "nll") is False
+    assert "got None" in last_line(capsys)
+    assert check_close("abc", 1.0, "nll") is False
+    assert "expected numbers, got str" in last_line(capsys)
+
+
+def test_check_close_tolerances():
+    assert check_close(1.001, 1.0, "loose", atol=0.01)
+    assert not check_close(1.001, 1.0, "tight")
+
+
+def test_check_shape(capsys):
+    assert check_shape(torch.zeros(32, 27), (32, 27), "logits")
+    assert check_shape(torch.zeros(5, 27), (None, 27), "logits, any batch")
+    capsys.readouterr()
+    assert check_shape(torch.zeros(32, 64), (32, 1, 8, 8), "images", hint="reshape") is False
+    assert last_line(capsys) == "❌ images: got shape (32, 64), expected (32, 1, 8, 8). Hint: reshape"
+    assert check_shape(torch.zeros(4, 3), (None, 27), "logits") is False
+    assert "expected (any, 27)" in last_line(capsys)
+    assert check_shape([1, 2, 3], (3,), "list") is False
+    assert "expected a tensor of shape (3,), got [1, 2, 3]" in last_line(capsys)
+
+
+def test_check_function_passes_all_cases(capsys):
+    cases = [((2, 3), 5), ((0.1, 0.2), 0.3), ({"a": 1, "b": 1}, 2)]
+    assert check_function(lambda a, b: a + b, cases, "add") is True
+    assert last_line(capsys) == "✅ add (3 cases)"
+    assert check_function(str.upper, [("ab", "AB")], "upper") is True           # single argument, exact str
+    assert check_function(lambda x: torch.softmax(x, 0), [((torch.zeros(2),), [0.5, 0.5])], "softmax")
+
+
+def test_check_function_reports_the_failing_case(capsys):
+    def buggy_square(x):
+        return x * 2
+
+    assert check_function(buggy_square, [((2,), 4), ((3,), 9)], "square", hint="x * x") is False
+    line = last_line(capsys)
+    assert line.startswith("❌ square: case 2, input (3,): got 6, expected 9") and line.endswith("Hint: x * x")
+    assert check_function(lambda w: w.title(), [("ann", "ANN")], "names") is False
+    assert "returned 'Ann', expected 'ANN'" in last_line(capsys)
+
+
+def test_check_function_not_implemented_and_other_errors(capsys):
+    def stub(x):
+        raise NotImplementedError("replace with your code")
+
+    assert check_function(stub, [((1,), 1)], "bigram counts", hint="use torch.zeros") is False
+    assert last_line(capsys) == "❌ bigram counts: not implemented yet. Hint: use torch.zeros"
+    assert check_function(lambda x: x["missing"], [(({},), 1)], "lookup") is False
+    assert "raised KeyError: 'missing' (case 1" in last_line(capsys)
+
+
+def test_check_function_needs_cases():
+    with pytest.raises(ValueError, match="at least one"):
+        check_function(abs, [], "abs")

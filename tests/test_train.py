@@ -1,0 +1,183 @@
+import time
+
+import pytest
+import torch
+from torch import nn
+
+from course_lib import config
+from course_lib.train import History, NonFiniteLossError, fit
+
+
+def regression_problem(seed=0):
+    """y = 3x - 1 plus a little noise; a Linear(1, 1) can fit it almost exactly."""
+    g = config.seed_everything(seed)
+    x = torch.randn(256, 1, generator=g)
+    y = 3 * x - 1 + 0.01 * torch.randn(256, 1, generator=g)
+
+    def batches():
+        idx = torch.randint(0, 256, (32,), generator=g)
+        return x[idx], y[idx]
+
+    return nn.Linear(1, 1), batches, (x, y)
+
+
+def mse(model, batch):
+    x, y = batch
+    return ((model(x) - y) ** 2).mean()
+
+
+def test_fit_reduces_the_loss_of_a_tiny_regression():
+    model, batches, (x, y) = regression_problem()
+    before = mse(model, (x, y)).item()
+    h = fit(model, mse, batches, lr=0.05, steps=300, progress=False)
+    after = mse(model, (x, y)).item()
+    assert after < 0.01 * before and after < 0.01
+    assert h.steps == list(range(1, 301)) and len(h.loss) == 300
+    assert h.stopped_by == "steps" and h.seconds > 0
+    assert sum(h.loss[-20:]) / 20 < sum(h.loss[:20]) / 20
+    assert torch.allclose(model.weight, torch.tensor([[3.0]]), atol=0.05)
+    assert "300 steps" in repr(h)
+
+
+def test_fit_accepts_a_reiterable_dataloader_and_restarts_it():
+    model, _, (x, y) = regression_problem()
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=64)  # 4 batches
+    h = fit(model, mse, loader, steps=10, progress=False)
+    assert len(h.loss) == 10  # ran through the 4-batch loader 2.5 times
+
+
+def test_one_shot_generator_that_runs_dry_gives_a_clear_error():
+    model, batches, _ = regression_problem()
+    gen = (batches() for _ in range(3))
+    with pytest.raises(ValueError, match="one-shot generator"):
+        fit(model, mse, gen, steps=10, progress=False)
+
+
+def test_seconds_budget_stops_early():
+    model, batches, _ = regression_problem()
+
+    def slow_loss(model, batch):
+        time.sleep(0.01)
+        return mse(model, batch)
+
+    h = fit(model, slow_loss, batches, steps=100_000, seconds=0.05, progress=False)
+    assert h.stopped_by == "seconds"
+    assert 1 <= len(h.steps) < 100_000
+
+
+def test_seconds_only_budget():
+    model, batches, _ = regression_problem()
+    h = fit(model, mse, batches, steps=None, seconds=0.02, progress=False)
+    assert h.stopped_by == "seconds" and len(h.steps) >= 1
+
+
+def test_eval_fn_runs_every_eval_every_steps_and_at_the_end_in_eval_mode():
+    model = nn.Sequential(nn.Linear(1, 4), nn.Dropout(0.5), nn.Linear(4, 1))
+    _, batches, _ = regression_problem()
+    seen = []
+
+    def eval_fn(m):
+        seen.append((m.training, torch.is_grad_enabled()))
+        return {"val": torch.tensor(1.5)}
+
+    h = fit(model, mse, batches, steps=25, eval_fn=eval_fn, eval_every=10, progress=False)
+    assert [e["step"] for e in h.evals] == [10, 20, 25]
+    assert h.evals[0] == {"step": 10, "val": 1.5} and isinstance(h.evals[0]["val"], float)
+    assert seen == [(False, False)] * 3   # eval mode, no gradients
+    assert model.training                 # back to training mode afterwards
+
+
+def test_no_duplicate_final_eval_and_eval_only_at_end_without_eval_every():
+    model, batches, _ = regression_problem()
+    h = fit(model, mse, batches, steps=20, eval_fn=lambda m: {"a": 0.0}, eval_every=10, progress=False)
+    assert [e["step"] for e in h.evals] == [10, 20]
+    h = fit(model, mse, batches, steps=7, eval_fn=lambda m: {"a": 0.0}, progress=False)
+    assert [e["step"] for e in h.evals] == [7]
+
+
+def test_non_finite_loss_names_the_step_and_keeps_good_weights():
+    model, batches, _ = regression_problem()
+    calls = {"n": 0}
+
+    def loss_fn(model, batch):
+        calls["n"] += 1
+        loss = mse(model, batch)
+        return loss * float("nan") if calls["n"] == 5 else loss
+
+    with pytest.raises(NonFiniteLossError, match="at step 5") as err:
+        fit(model, loss_fn, batches, steps=50, progress=False)
+    assert len(err.value.history.loss) == 4
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+def test_step_fn_for_models_with_their_own_optimizers():
+    model = nn.ModuleDict({"g": nn.Linear(2, 2), "d": nn.Linear(2, 1)})
+    opt_g = torch.optim.SGD(model["g"].parameters(), lr=0.1)
+    seen = []
+
+    def step_fn(batch):
+        seen.append(batch)
+        loss = model["g"](batch).pow(2).mean()
+        opt_g.zero_grad()
+        loss.backward()
+        opt_g.step()
+        return {"g_loss": loss, "d_loss": 0.5}
+
+    h = fit(model, None, lambda: torch.ones(4, 2), steps=30, step_fn=step_fn, progress=False)
+    assert len(seen) == 30 and set(h.logs) == {"g_loss", "d_loss"}
+    assert h.loss == [] and h.logs["d_loss"] == [0.5] * 30
+    assert h.logs["g_loss"][-1] < h.logs["g_loss"][0]
+
+    with pytest.raises(NonFiniteLossError, match=r"g_loss = inf at step 1"):
+        fit(model, None, lambda: 0, steps=3, step_fn=lambda b: {"g_loss": float("inf")}, progress=False)
+
+
+def test_grad_clip_limits_the_update():
+    torch.manual_seed(0)
+    model = nn.Linear(1, 1, bias=False)
+    start = model.weight.detach().clone()
+    batch = (torch.tensor([[1000.0]]), torch.tensor([[0.0]]))
+    opt = torch.optim.SGD(model.parameters(), lr=1.0)
+    fit(model, mse, lambda: batch, optimizer=opt, steps=1, grad_clip=0.1, progress=False)
+    assert (model.weight - start).abs().item() == pytest.approx(0.1, rel=1e-4)
+
+
+def test_progress_bar_shows_the_loss(capsys):
+    model, batches, _ = regression_problem()
+    fit(model, mse, batches, steps=5, progress=True, desc="tiny")
+    err = capsys.readouterr().err
+    assert "tiny" in err and "loss=" in err and "5/5" in err
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(steps=None, seconds=None), "give a budget"),
+    (dict(steps=0), "steps must be a positive int"),
+    (dict(seconds=-1), "seconds must be a positive"),
+    (dict(eval_every=5), "eval_fn is None"),
+])
+def test_bad_arguments_are_rejected(kwargs, message):
+    model, batches, _ = regression_problem()
+    with pytest.raises(ValueError, match=message):
+        fit(model, mse, batches, progress=False, **kwargs)
+
+
+def test_bad_model_loss_and_batches_are_rejected():
+    model, batches, _ = regression_problem()
+    with pytest.raises(TypeError, match="torch.nn.Module"):
+        fit(lambda x: x, mse, batches, steps=1, progress=False)
+    with pytest.raises(ValueError, match="exactly one of loss_fn"):
+        fit(model, None, batches, steps=1, progress=False)
+    with pytest.raises(TypeError, match="scalar tensor"):
+        fit(model, lambda m, b: m(b[0]), batches, steps=1, progress=False)
+    with pytest.raises(TypeError, match="batches must be a callable"):
+        fit(model, mse, 42, steps=1, progress=False)
+
+
+def test_history_plot_returns_axes_with_train_and_eval_curves():
+    model, batches, _ = regression_problem()
+    h = fit(model, mse, batches, steps=20, eval_fn=lambda m: {"val_loss": 1.0}, eval_every=5, progress=False)
+    ax = h.plot()
+    assert len(ax.lines) == 2
+    assert list(ax.lines[0].get_xdata()) == list(range(1, 21))
+    assert list(ax.lines[1].get_xdata()) == [5, 10, 15, 20]
+    assert isinstance(History(), History) and History().loss == []
