@@ -86,3 +86,22 @@ def describe() -> str:
     """One line for the top of a notebook: mode, device, seed folder."""
     mode = "FAST (COURSE_FAST=1)" if is_fast() else "full"
     return f"course_lib: mode={mode}, device={get_device()}, torch {torch.__version__}, data dir {data_dir()}"
+
+
+def is_headless() -> bool:
+    """True when no notebook front end will show widgets (COURSE_HEADLESS=1: tests, `genai-course run`)."""
+    return _flag("COURSE_HEADLESS")
+
+
+def progress(*args, **kwargs):
+    """A tqdm progress bar: a widget in Jupyter, plain text when headless.
+
+    Headless runs save their output into the notebook; a widget bar would be saved at 0%, a text bar is
+    saved at its final state, so the committed notebook shows how long the loop really ran.
+    """
+    if is_headless():
+        from tqdm.std import tqdm
+        kwargs.setdefault("mininterval", 2.0)
+    else:
+        from tqdm.auto import tqdm
+    return tqdm(*args, **kwargs)

@@ -16,7 +16,9 @@ import time
 from dataclasses import dataclass, field
 
 import torch
-from tqdm.auto import tqdm
+
+from course_lib import config
+
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -133,7 +135,7 @@ def fit(model, loss_fn, batches, *, optimizer=None, lr=1e-3, steps=1000, seconds
     history = History()
     model.train()
     data = _batch_stream(batches)
-    bar = tqdm(total=steps, desc=desc or "training", disable=not progress, unit="step")
+    bar = config.progress(total=steps, desc=desc or "training", disable=not progress, unit="step")
     start = time.perf_counter()
     step = 0
     try:

@@ -64,3 +64,13 @@ def test_device_choice(monkeypatch):
 def test_asking_for_missing_cuda_says_so():
     with pytest.raises(RuntimeError, match="CUDA is not available"):
         config.get_device("cuda")
+
+
+def test_progress_bar_is_plain_text_when_headless(monkeypatch):
+    import tqdm.std
+
+    monkeypatch.setenv("COURSE_HEADLESS", "1")
+    bar = config.progress(total=3, disable=True)
+    assert type(bar) is tqdm.std.tqdm
+    monkeypatch.setenv("COURSE_HEADLESS", "0")
+    assert not config.is_headless()
