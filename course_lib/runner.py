@@ -50,7 +50,7 @@ def run_notebook(path: Path, out: Path | None, *, fast: bool = False, timeout: i
         raise FileNotFoundError(f"expected an existing .ipynb file, got {str(path)!r}")
     nb = nbformat.read(path, as_version=4)
     # Cells tagged raises-exception (student stubs in exercises/) may fail; everything else must not.
-    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name,
+    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, record_timing=False,
                             resources={"metadata": {"path": str(path.parent.resolve())}})
     start, error = time.perf_counter(), ""
     with course_mode(fast):
