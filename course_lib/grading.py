@@ -1,0 +1,407 @@
+"""nbgrader plumbing: release exercises from solutions, validate notebooks, autograde a batch.
+
+Why Python rather than the `nbgrader` command: the release must be byte-for-byte reproducible (a test
+regenerates exercises/ and compares), and autograding runs in a throw-away course folder with its own
+gradebook, so a test or an instructor's trial run never touches a real gradebook.
+
+    python -m course_lib.grading release 01_foundations     # or: release --all
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import fnmatch
+import os
+import re
+import shutil
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import nbformat
+import nbformat.reader
+
+from course_lib import badges
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RELEASE_TAG = "raises-exception"  # nbval: this cell may raise (the stubs raise NotImplementedError)
+IGNORE = (".ipynb_checkpoints", "__pycache__", "*.pyc", "feedback")  # nbgrader's CourseDirectory.ignore
+
+
+class GradingError(RuntimeError):
+    """A solution notebook nbgrader cannot turn into a release, or an autograding set-up failure."""
+
+
+# ----------------------------------------------------------------------------------------------- config
+def _nbgrader():
+    try:
+        import nbgrader  # noqa: F401
+    except ImportError as err:
+        raise ImportError("grading needs nbgrader, which the instructor extras install: "
+                          "pip install 'genai-course[dev]'") from err
+
+
+def load_config(root: Path = REPO_ROOT):
+    """nbgrader's Config from root/nbgrader_config.py (empty when there is none)."""
+    _nbgrader()
+    from traitlets.config import Config, PyFileConfigLoader
+    path = Path(root) / "nbgrader_config.py"
+    return PyFileConfigLoader(path.name, str(path.parent)).load_config() if path.is_file() else Config()
+
+
+def _folders(config) -> tuple[str, str]:
+    course = config.CourseDirectory
+    return course.get("source_directory", "source"), course.get("release_directory", "release")
+
+
+def assignments(root: Path = REPO_ROOT) -> list[str]:
+    """Names of the assignment folders in the source folder (solutions/)."""
+    source = Path(root) / _folders(load_config(root))[0]
+    if not source.is_dir():
+        return []
+    return sorted(p.name for p in source.iterdir() if p.is_dir() and not _ignored(p.name))
+
+
+def _ignored(name: str) -> bool:
+    return any(fnmatch.fnmatch(name, pattern) for pattern in IGNORE)
+
+
+# ---------------------------------------------------------------------------------------------- release
+def _read(path: Path) -> nbformat.NotebookNode:
+    """Read without nbformat inventing random ids for cells that lack one (that would break determinism)."""
+    nb = nbformat.reader.reads(Path(path).read_text(encoding="utf-8"))  # no conversion, no validation
+    if nb.nbformat != 4:
+        raise GradingError(f"{path}: nbformat 4 notebooks only, got version {nb.nbformat}; open and save it "
+                           "in JupyterLab to upgrade it")
+    if nb.nbformat_minor >= 5:
+        for i, cell in enumerate(nb.cells):
+            cell.setdefault("id", f"cell-{i}")
+    return nb
+
+
+def _chain():
+    """nbgrader's GenerateAssignment preprocessors without SaveCells (its gradebook step): same release."""
+    from nbgrader.preprocessors import (CheckCellMetadata, ClearHiddenTests, ClearMarkScheme, ClearOutput,
+                                        ClearSolutions, ComputeChecksums, LockCells)
+    return [LockCells, ClearSolutions, ClearOutput, CheckCellMetadata, ComputeChecksums,
+            ClearHiddenTests, ClearMarkScheme, ComputeChecksums, CheckCellMetadata]
+
+
+def release_notebook(path: Path, relpath: str, config=None) -> str:
+    """The student copy of one solution notebook as text; `relpath` is where it will live (for its badge)."""
+    path = Path(path)
+    config = load_config() if config is None else config
+    nb = _read(path)
+    # Badge and setup cells first, so the release's checksums cover the student's own badge.
+    repo, branch = badges.repository()
+    badges.apply(nb, relpath, repo, branch)
+    resources = {"nbgrader": {"notebook": path.stem, "assignment": path.parent.name, "student": ".",
+                              "db_url": ""}, "metadata": {"path": str(path.parent)}}
+    try:
+        for preprocessor in _chain():
+            nb, resources = preprocessor(config=config)(nb, resources)
+    except Exception as err:  # nbgrader's errors do not say which notebook
+        raise GradingError(f"{path}: nbgrader cannot release this notebook: {err}") from err
+    for cell in nb.cells:  # stubs and their tests raise NotImplementedError in the release
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and (meta.get("solution") or meta.get("grade")):
+            tags = cell.metadata.setdefault("tags", [])
+            if RELEASE_TAG not in tags:
+                tags.append(RELEASE_TAG)
+    text = nbformat.writes(nb)  # sorted keys, indent 1: the same bytes every time
+    return text if text.endswith("\n") else text + "\n"
+
+
+def generate_release(assignment: str, *, root: Path = REPO_ROOT, out_dir: Path | None = None) -> list[Path]:
+    """Regenerate exercises/<assignment>/ from solutions/<assignment>/; returns the written paths.
+
+    The folder is built next to its destination and swapped in whole, so a failure leaves the old
+    release untouched and files removed from the source disappear from the release. `out_dir`
+    replaces exercises/ (tests write to a temporary folder and compare).
+    """
+    root = Path(root)
+    config = load_config(root)
+    source_name, release_name = _folders(config)
+    source = root / source_name / assignment
+    if not assignment or not source.is_dir():
+        raise FileNotFoundError(f"no assignment {assignment!r} in {root / source_name}; "
+                                f"known: {', '.join(assignments(root)) or 'none'}")
+    out_dir = Path(out_dir) if out_dir is not None else root / release_name
+    out_dir.mkdir(parents=True, exist_ok=True)
+    dest = out_dir / assignment
+    stage = Path(tempfile.mkdtemp(prefix=f".{assignment}-", dir=out_dir))
+    try:
+        written = []
+        for path in _source_files(source):
+            rel = path.relative_to(source)
+            target = stage / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if path.suffix == ".ipynb":
+                text = release_notebook(path, f"{release_name}/{assignment}/{rel.as_posix()}", config)
+                target.write_bytes(text.encode("utf-8"))
+            else:
+                shutil.copyfile(path, target)
+            written.append(dest / rel)
+        stage.chmod(0o755)  # mkdtemp makes it private
+        _swap(stage, dest)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return written
+
+
+def _swap(new: Path, dest: Path) -> None:
+    """Replace folder `dest` by `new` with two renames; on failure the old folder is put back."""
+    old = dest.with_name(new.name + "-old")
+    if dest.exists():
+        dest.rename(old)
+    try:
+        new.rename(dest)
+    except BaseException:
+        if old.exists():
+            old.rename(dest)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _source_files(source: Path) -> list[Path]:
+    """What nbgrader releases: notebooks at the top of the folder, every other file at any depth."""
+    files = []
+    for path in sorted(source.rglob("*")):
+        rel = path.relative_to(source)
+        if path.is_file() and not any(_ignored(part) for part in rel.parts):
+            if path.suffix != ".ipynb" or len(rel.parts) == 1:
+                files.append(path)
+    return files
+
+
+# --------------------------------------------------------------------------------------------- validate
+def validate(path: Path, invert: bool = False, *, timeout: int | None = None) -> dict:
+    """Run a notebook's tests with nbgrader's Validator: {} means all pass (with invert=True: all fail).
+
+    Otherwise the dict says what went wrong ("failed", "passed", "changed" or "type_changed" cells).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no notebook at {path}")
+    config = load_config()
+    if timeout is not None:
+        config.Execute.timeout = timeout
+    from nbgrader.validator import Validator
+    return Validator(config=config, invert=invert).validate(str(path.resolve()))
+
+
+# -------------------------------------------------------------------------------------------- autograde
+def _grade_ids(nb) -> list[str]:
+    return [c.metadata.nbgrader["grade_id"] for c in nb.cells
+            if "grade_id" in c.get("metadata", {}).get("nbgrader", {})]
+
+
+def check_submission(release_nb, submission_nb) -> list[str]:
+    """grade_ids of the release that the submission lacks (nbgrader silently scores those cells 0).
+
+    Either argument is a path or a notebook. A Colab download keeps nbgrader's metadata; some
+    editors strip it, and then nbgrader no longer knows which cell is which.
+    """
+    release, submission = (_read(nb) if isinstance(nb, (str, Path)) else nb for nb in (release_nb, submission_nb))
+    present = set(_grade_ids(submission))
+    return [gid for gid in _grade_ids(release) if gid not in present]
+
+
+def restore_deleted_tests(release_nb, submission_nb) -> list[str]:
+    """Put deleted autograder test cells back (in place, from the release); returns their grade_ids.
+
+    nbgrader restores an edited test cell from its gradebook but scores a deleted one 0, so deleting a
+    test would cost a correct solution its points. Each cell goes back after the nearest release
+    cell before it that the submission still has; nbgrader then restores the hidden tests as usual.
+    """
+    restored, anchor = [], -1  # insert after submission cell `anchor`
+    for cell in release_nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if "grade_id" not in meta:
+            continue
+        where = [i for i, c in enumerate(submission_nb.cells)
+                 if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == meta["grade_id"]]
+        if where:
+            anchor = where[0]
+        elif meta.get("grade") and not meta.get("solution") and cell.cell_type == "code":
+            anchor += 1
+            cell = copy.deepcopy(cell)
+            if "id" in cell and any(c.get("id") == cell.id for c in submission_nb.cells):
+                cell.id = f"{cell.id[:55]}-restored"  # cell ids must stay unique
+            submission_nb.cells.insert(anchor, cell)
+            restored.append(meta["grade_id"])
+    return restored
+
+
+@contextlib.contextmanager
+def _isolated_env(folder: Path):
+    """nbgrader calls `alembic` from PATH (needs this environment's bin); kernels' files stay in `folder`."""
+    saved = {k: os.environ.get(k) for k in ("PATH", "JUPYTER_RUNTIME_DIR")}
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), saved["PATH"] or ""])
+    os.environ["JUPYTER_RUNTIME_DIR"] = str(folder / "runtime")
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _as_paths(student: str, value) -> list[Path]:
+    paths = [value] if isinstance(value, (str, os.PathLike)) else list(value)
+    out = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out += sorted(p.glob("*.ipynb"))
+        elif p.is_file():
+            out.append(p)
+        else:
+            raise FileNotFoundError(f"submission of {student!r}: no file or folder at {p}")
+    if not out:
+        raise FileNotFoundError(f"submission of {student!r}: no .ipynb files in {paths}")
+    return out
+
+
+def _check_student_id(student) -> None:
+    """Student ids become folder names: no path separators, no '..'."""
+    if not (isinstance(student, str) and re.fullmatch(r"[A-Za-z0-9_.-]+", student) and student.strip(".")):
+        raise ValueError(f"student ids must be names of letters, digits, '.', '_' or '-', got {student!r}")
+
+
+def autograde(assignment: str, submissions: Mapping[str, object], *, timeout: int = 30,
+              root: Path = REPO_ROOT, workdir: Path | None = None) -> dict[str, dict]:
+    """Autograde a batch with nbgrader in a throw-away course folder; one bad submission never stops it.
+
+    submissions: student id -> notebook path, folder of notebooks, or list of paths. With a single
+    notebook in the assignment, a submitted file is graded as that notebook whatever its name.
+    timeout: seconds per cell (an infinite loop is interrupted and scores 0 on the tests it breaks).
+    workdir: keep the course folder (gradebook, autograded notebooks) there instead of a temporary one.
+
+    Returns student -> {"score", "max_score" (all grade cells, written answers included),
+    "code_score", "max_code_score" (autograded tests only), "needs_manual_grade",
+    "cells": {grade_id: {"score", "max_score", "auto_score", "needs_manual_grade"}},
+    "missing_grade_ids": release grade_ids the submission lacks, "restored_tests": deleted test cells put
+    back before grading, "error": nbgrader's log of what failed, or None}.
+    With several notebooks in the assignment the cells are keyed "notebook/grade_id".
+    """
+    if not isinstance(submissions, Mapping):
+        raise TypeError(f"submissions must map student id -> notebook path(s), got {type(submissions).__name__}")
+    if not (isinstance(timeout, int) and timeout > 0):
+        raise ValueError(f"timeout must be a positive number of seconds per cell, got {timeout!r}")
+    for student in submissions:
+        _check_student_id(student)
+    files = {student: _as_paths(student, value) for student, value in submissions.items()}
+    config = load_config(root)
+    source_name, release_name = _folders(config)
+    if not (Path(root) / source_name / assignment).is_dir():
+        raise FileNotFoundError(f"no assignment {assignment!r} in {Path(root) / source_name}; "
+                                f"known: {', '.join(assignments(root)) or 'none'}")
+    with contextlib.ExitStack() as stack:
+        course = Path(workdir or stack.enter_context(tempfile.TemporaryDirectory(prefix="grade-")))
+        course.mkdir(parents=True, exist_ok=True)
+        stack.enter_context(_isolated_env(course))
+        stack.enter_context(warnings.catch_warnings())
+        warnings.filterwarnings("ignore", message="Object of type .* not in session")  # harmless, nbgrader's
+        api = _course_api(course, config, timeout)
+        shutil.copytree(Path(root) / source_name / assignment, course / source_name / assignment,
+                        ignore=shutil.ignore_patterns(*IGNORE), dirs_exist_ok=True)
+        result = api.generate_assignment(assignment)
+        if not result["success"]:
+            raise GradingError(f"nbgrader could not generate {assignment!r}:\n{result.get('error', '')}")
+        release = {p.name: p for p in (course / release_name / assignment).glob("*.ipynb")}
+        return {student: _grade_one(api, course, assignment, student, paths, release)
+                for student, paths in files.items()}
+
+
+def _course_api(course: Path, config, timeout: int):
+    """An NbGraderAPI whose course folder, gradebook and exchange all live inside `course`."""
+    from nbgrader.apps import NbGraderAPI
+    from traitlets.config import Config
+    local = Config()
+    local.merge(config)
+    local.CourseDirectory.root = str(course)
+    local.CourseDirectory.db_url = f"sqlite:///{course / 'gradebook.db'}"
+    local.Exchange.root = str(course / "exchange")
+    local.Execute.timeout = timeout
+    # OverwriteCells.add_missing_cells stays off: it crashes on a cell deleted after a read-only cell
+    # (nbgrader 0.9.6); restore_deleted_tests does that job before nbgrader sees the submission.
+    return NbGraderAPI(config=local)
+
+
+def _grade_one(api, course: Path, assignment: str, student: str, paths: list[Path], release: dict) -> dict:
+    source_name = api.coursedir.submitted_directory
+    folder = course / source_name / student / assignment
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    missing, restored = [], []
+    for path in paths:
+        name = next(iter(release)) if len(release) == 1 else path.name
+        target = folder / name
+        shutil.copyfile(path, target)
+        if name not in release:
+            continue
+        try:
+            nb, release_nb = _read(target), _read(release[name])
+        except Exception:  # not a notebook at all: nbgrader fails on it and we report its error below
+            continue
+        missing += check_submission(release_nb, nb)
+        put_back = restore_deleted_tests(release_nb, nb)
+        if put_back:
+            target.write_text(nbformat.writes(nb), encoding="utf-8")
+            restored += put_back
+    result = api.autograde(assignment, student)
+    report = _scores(api, assignment, student, several=len(release) > 1)
+    report["missing_grade_ids"], report["restored_tests"] = missing, restored
+    report["error"] = None if result["success"] else result.get("log") or result.get("error") or "failed"
+    return report
+
+
+def _scores(api, assignment: str, student: str, several: bool) -> dict:
+    """Read one student's scores back from the gradebook."""
+    from nbgrader.api import MissingEntry
+    with api.gradebook as gb:
+        try:
+            sub = gb.find_submission(assignment, student)
+        except MissingEntry:
+            return {"score": 0.0, "max_score": None, "code_score": 0.0, "max_code_score": None,
+                    "needs_manual_grade": False, "cells": {}}
+        cells = {}
+        for nb in sub.notebooks:
+            for g in nb.grades:
+                key = f"{nb.name}/{g.name}" if several else g.name
+                cells[key] = {"score": g.score, "max_score": g.max_score, "auto_score": g.auto_score,
+                              "needs_manual_grade": g.needs_manual_grade}
+        return {"score": sub.score, "max_score": sub.max_score, "code_score": sub.code_score,
+                "max_code_score": sub.max_code_score, "needs_manual_grade": sub.needs_manual_grade,
+                "cells": cells}
+
+
+# -------------------------------------------------------------------------------------------------- CLI
+def main(argv: Iterable[str] | None = None, *, root: Path = REPO_ROOT) -> int:
+    """`python -m course_lib.grading release [NAME ...|--all]`: regenerate exercises/ from solutions/."""
+    import argparse
+    parser = argparse.ArgumentParser(prog="python -m course_lib.grading", description=main.__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("release", help="regenerate exercises/<NAME>/ from solutions/<NAME>/")
+    p.add_argument("names", nargs="*", help="assignment names, e.g. 01_foundations")
+    p.add_argument("--all", action="store_true", help="every assignment in solutions/")
+    args = parser.parse_args(None if argv is None else list(argv))
+    names = assignments(root) if args.all else args.names
+    if not names:
+        parser.error("no assignments in solutions/" if args.all else "name an assignment or pass --all")
+    for name in names:
+        try:
+            written = generate_release(name, root=root)
+        except (FileNotFoundError, GradingError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        print(f"{name}: wrote " + ", ".join(str(p.relative_to(root)) for p in written))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

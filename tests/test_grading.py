@@ -1,0 +1,235 @@
+"""Grading round trips: the solution earns every autograded point, the untouched release none, and a
+batch with broken submissions (exception, infinite loop, deleted or edited test cell, stripped metadata)
+is graded in one call, each with the score it deserves.
+
+The machinery is tested on the synthetic assignment of tests/grading_helpers.py; the per-assignment
+round trip at the bottom runs on every folder of solutions/.
+"""
+from __future__ import annotations
+
+import copy
+import os
+
+import nbformat
+import pytest
+
+import grading_helpers as toy
+from course_lib import grading
+from course_lib.grading import REPO_ROOT
+
+TOY_TIMEOUT = 2   # seconds per cell: the toy's cells take milliseconds
+REAL_TIMEOUT = 10  # the slowest cell of 01_foundations (imports torch) takes ~1.6 s; the loop costs this
+
+
+def _variants(release, source) -> dict[str, nbformat.NotebookNode]:
+    """Submissions of the toy assignment, by student id."""
+    good = toy.solved(release, source)
+    out = {"good": good, "blank": release}
+    out["raises"] = copy.deepcopy(good)  # the `add` cell fails at its import: `add` never gets defined
+    toy.cell(out["raises"], "add").source = "import not_a_module_xyz\n" + toy.cell(good, "add").source
+    out["loop"] = copy.deepcopy(good)  # loops before defining `root`: interrupted after TOY_TIMEOUT
+    toy.cell(out["loop"], "root").source = "while True:\n    pass\n" + toy.cell(good, "root").source
+    out["deleted"] = copy.deepcopy(good)
+    out["deleted"].cells.remove(toy.cell(out["deleted"], "test_root"))
+    out["edited"] = copy.deepcopy(good)  # a wrong `root`, and the asserts that would catch it removed
+    toy.cell(out["edited"], "root").source = "def root(x):\n    return x"
+    edited = toy.cell(out["edited"], "test_root")
+    edited.source = toy.remove_asserts(edited.source)
+    out["stripped"] = copy.deepcopy(good)  # an editor that drops unknown metadata
+    for c in out["stripped"].cells:
+        c.metadata.pop("nbgrader", None)
+    out["colab"] = copy.deepcopy(good)  # what a Colab download adds
+    out["colab"].metadata["colab"] = {"provenance": []}
+    for c in out["colab"].cells:
+        c.metadata["id"] = "x" + c.get("id", "0")
+    return out
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    """One autograde call over the whole toy batch (about 2 s a submission)."""
+    root = tmp_path_factory.mktemp("toy")
+    toy.make_course(root)
+    grading.generate_release(toy.NAME, root=root)
+    release_path = root / "exercises" / toy.NAME / f"{toy.NAME}.ipynb"
+    source_path = root / "solutions" / toy.NAME / f"{toy.NAME}.ipynb"
+    release, source = (nbformat.read(p, as_version=4) for p in (release_path, source_path))
+    submissions = {"solution": source_path}
+    for student, nb in _variants(release, source).items():
+        path = root / "inbox" / f"{student}.ipynb"  # any file name: one notebook per assignment
+        path.parent.mkdir(exist_ok=True)
+        nbformat.write(nb, path)
+        submissions[student] = path
+    work = root / "work"
+    scores = grading.autograde(toy.NAME, submissions, root=root, timeout=TOY_TIMEOUT, workdir=work)
+    return scores, work / "autograded"
+
+
+def _cells(report):
+    return {gid: c["score"] for gid, c in report["cells"].items() if gid.startswith("test_")}
+
+
+def test_whole_batch_is_graded(batch):
+    scores, _ = batch
+    assert sorted(scores) == sorted(["solution", "good", "blank", "raises", "loop", "deleted", "edited",
+                                     "stripped", "colab"])
+    for student, report in scores.items():
+        assert report["error"] is None, f"{student}: {report['error']}"
+        assert report["max_code_score"] == sum(toy.TEST_POINTS.values())
+        assert report["max_score"] == sum(toy.TEST_POINTS.values()) + toy.WRITTEN_POINTS
+        assert report["code_score"] == sum(_cells(report).values())
+
+
+@pytest.mark.parametrize("student", ["solution", "good", "colab"])
+def test_correct_submissions_earn_every_autograded_point(batch, student):
+    report = batch[0][student]
+    assert _cells(report) == toy.TEST_POINTS
+    assert report["missing_grade_ids"] == [] and report["restored_tests"] == []
+    # the written answer waits for a person
+    assert report["cells"]["answer"] == {"score": 0.0, "max_score": 1.0, "auto_score": None,
+                                         "needs_manual_grade": True}
+
+
+def test_untouched_release_earns_nothing(batch):
+    assert _cells(batch[0]["blank"]) == {"test_add": 0.0, "test_root": 0.0}
+
+
+def test_an_exception_fails_only_the_tests_that_need_the_cell(batch):
+    assert _cells(batch[0]["raises"]) == {"test_add": 0.0, "test_root": 2.0}
+
+
+def test_infinite_loop_is_interrupted_and_grading_goes_on(batch):
+    scores, autograded = batch
+    assert _cells(scores["loop"]) == {"test_add": 1.0, "test_root": 0.0}
+    nb = nbformat.read(autograded / "loop" / toy.NAME / f"{toy.NAME}.ipynb", as_version=4)
+    errors = [o for o in toy.cell(nb, "root").outputs if o.output_type == "error"]
+    assert errors and errors[0].ename in ("CellTimeoutError", "KeyboardInterrupt"), errors
+    later = toy.cell(nb, "test_root").outputs  # the next cell still ran after the interrupt
+    assert [o.ename for o in later if o.output_type == "error"] == ["NameError"]
+
+
+def test_deleted_test_cell_is_put_back_and_graded(batch):
+    scores, autograded = batch
+    report = scores["deleted"]
+    assert report["missing_grade_ids"] == ["test_root"] and report["restored_tests"] == ["test_root"]
+    assert _cells(report) == toy.TEST_POINTS
+    nb = nbformat.read(autograded / "deleted" / toy.NAME / f"{toy.NAME}.ipynb", as_version=4)
+    assert "HIDDEN-ROOT" in toy.cell(nb, "test_root").source  # hidden tests ran too
+
+
+def test_edited_test_cell_is_restored_by_nbgrader(batch):
+    scores, autograded = batch
+    assert _cells(scores["edited"]) == {"test_add": 1.0, "test_root": 0.0}
+    nb = nbformat.read(autograded / "edited" / toy.NAME / f"{toy.NAME}.ipynb", as_version=4)
+    test = toy.cell(nb, "test_root")
+    assert test.source.startswith("assert root(4) == 2") and "HIDDEN-ROOT" in test.source
+    assert any(o.output_type == "error" and o.ename == "AssertionError" for o in test.outputs)
+
+
+def test_stripped_metadata_is_reported_and_scores_zero(batch):
+    report = batch[0]["stripped"]
+    assert report["missing_grade_ids"] == ["intro", "imports", "add", "test_add", "root", "test_root",
+                                           "why", "answer"]
+    assert report["code_score"] == 0.0
+
+
+def test_autograde_writes_only_inside_its_temporary_folder(tmp_path, monkeypatch):
+    root = tmp_path / "course"
+    toy.make_course(root)
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(scratch))
+    release = root / "solutions" / toy.NAME / f"{toy.NAME}.ipynb"
+    runtime = os.environ.get("JUPYTER_RUNTIME_DIR")
+    scores = grading.autograde(toy.NAME, {"s1": release}, root=root, timeout=TOY_TIMEOUT)
+    assert scores["s1"]["code_score"] == 3.0
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
+    assert list(scratch.iterdir()) == []
+    assert os.environ.get("JUPYTER_RUNTIME_DIR") == runtime
+
+
+def test_check_submission_and_restore_deleted_tests():
+    release = toy.toy_notebook()  # the source's grade ids are the release's
+    sub = copy.deepcopy(release)
+    assert grading.check_submission(release, sub) == []
+    sub.cells = [c for c in sub.cells
+                 if c.metadata.get("nbgrader", {}).get("grade_id") not in ("root", "test_root")]
+    assert grading.check_submission(release, sub) == ["root", "test_root"]
+    # test_root goes back after the last cell before it that is still there (test_add); root stays gone
+    assert grading.restore_deleted_tests(release, sub) == ["test_root"]
+    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in sub.cells]
+    assert ids[ids.index("test_add") + 1] == "test_root"
+    assert grading.restore_deleted_tests(release, sub) == []
+
+
+def test_bad_input_is_named(tmp_path):
+    root = tmp_path / "course"
+    toy.make_course(root)
+    nb = root / "solutions" / toy.NAME / f"{toy.NAME}.ipynb"
+    with pytest.raises(TypeError, match="must map student id"):
+        grading.autograde(toy.NAME, [nb], root=root)
+    with pytest.raises(ValueError, match="student ids must be.*'../x'"):
+        grading.autograde(toy.NAME, {"../x": nb}, root=root)
+    with pytest.raises(FileNotFoundError, match="submission of 'ann': no file or folder"):
+        grading.autograde(toy.NAME, {"ann": tmp_path / "nothing.ipynb"}, root=root)
+    with pytest.raises(ValueError, match="timeout must be a positive number of seconds per cell, got 0"):
+        grading.autograde(toy.NAME, {"ann": nb}, root=root, timeout=0)
+    with pytest.raises(FileNotFoundError, match="no assignment 'nope'"):
+        grading.autograde("nope", {"ann": nb}, root=root)
+
+
+# ---------------------------------------------------------------------------- the course's assignments
+def _real_variants(release, source) -> tuple[dict[str, nbformat.NotebookNode], list[str]]:
+    """Submissions built from a real assignment, by student id, and its test cells' grade ids."""
+    good = toy.solved(release, source)  # what a perfect student hands in
+    solution_ids = [c.metadata.nbgrader.grade_id for c in release.cells
+                    if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")]
+    test_ids = [c.metadata.nbgrader.grade_id for c in release.cells
+                if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")
+                and not c.metadata.nbgrader.get("solution")]
+    out = {"good": good, "blank": release}
+    first_code = next(i for i, c in enumerate(good.cells) if c.cell_type == "code")
+    out["raises"] = copy.deepcopy(good)  # a student's own cell that fails at import, above everything
+    out["raises"].cells.insert(first_code, nbformat.v4.new_code_cell("import not_a_module_xyz"))
+    out["loop"] = copy.deepcopy(good)  # a stray infinite loop after the first solution
+    out["loop"].cells.insert(out["loop"].cells.index(toy.cell(out["loop"], solution_ids[0])) + 1,
+                             nbformat.v4.new_code_cell("while True:\n    pass"))
+    out["deleted"] = copy.deepcopy(good)
+    out["deleted"].cells.remove(toy.cell(out["deleted"], test_ids[-1]))
+    # the last solution left as the stub, with and without every assert of every test cell removed
+    out["wrong"] = copy.deepcopy(good)
+    toy.cell(out["wrong"], solution_ids[-1]).source = toy.cell(release, solution_ids[-1]).source
+    out["edited"] = copy.deepcopy(out["wrong"])
+    for gid in test_ids:
+        toy.cell(out["edited"], gid).source = toy.remove_asserts(toy.cell(out["edited"], gid).source)
+    return out, test_ids
+
+
+ASSIGNMENTS = grading.assignments()
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_round_trip(name, tmp_path):
+    sources = sorted((REPO_ROOT / "solutions" / name).glob("*.ipynb"))
+    assert len(sources) == 1, "the round trip builds submissions for one-notebook assignments"
+    source_path = sources[0]
+    release_path = REPO_ROOT / "exercises" / name / source_path.name
+    release, source = (nbformat.read(p, as_version=4) for p in (release_path, source_path))
+    variants, test_ids = _real_variants(release, source)
+    submissions = {"solution": source_path}
+    for student, nb in variants.items():
+        submissions[student] = tmp_path / f"{student}.ipynb"
+        nbformat.write(nb, submissions[student])
+    scores = grading.autograde(name, submissions, timeout=REAL_TIMEOUT)
+    full = scores["solution"]["max_code_score"]
+    assert full > 0 and set(test_ids) <= set(scores["solution"]["cells"])
+    for student, report in scores.items():
+        assert report["error"] is None, f"{student}: {report['error']}"
+    tests = {s: {g: r["cells"][g]["score"] for g in test_ids} for s, r in scores.items()}
+    for student in ("solution", "good", "raises", "loop", "deleted"):
+        assert scores[student]["code_score"] == full, (student, tests[student])
+    assert scores["blank"]["code_score"] == 0, tests["blank"]
+    assert scores["deleted"]["restored_tests"] == [test_ids[-1]]
+    assert tests["wrong"][test_ids[-1]] == 0, "leaving the last solution as the stub must fail its tests"
+    assert tests["edited"] == tests["wrong"], "nbgrader restores edited test cells: removing asserts gains nothing"
