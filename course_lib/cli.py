@@ -37,6 +37,77 @@ def _bench(args) -> int:
     return bench.main(args.notebooks, modes, render_only=args.render_only)
 
 
+FAMILIES = ("vae", "gan", "gpt", "diffusion")  # each is a module course_lib.models.<family>
+
+
+def _family_module(family: str):
+    """The model family's module; it provides cli_train(...) and cli_sample(...) (see `_train`/`_sample`)."""
+    import importlib
+    if family not in FAMILIES:
+        raise SystemExit(f"error: unknown model family {family!r}; known: {', '.join(FAMILIES)}")
+    try:
+        module = importlib.import_module(f"course_lib.models.{family}")
+    except ModuleNotFoundError:
+        raise SystemExit(f"error: the {family!r} family is not in this version of course_lib yet")
+    if not hasattr(module, "cli_train"):
+        raise SystemExit(f"error: course_lib.models.{family} has no command-line training yet")
+    return module
+
+
+def _options(pairs: list[str]) -> dict:
+    """--option key=value pairs, values parsed as int/float/bool when they look like one."""
+    out = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise SystemExit(f"error: --option expects key=value, got {pair!r}")
+        key, value = pair.split("=", 1)
+        for parse in (int, float):
+            try:
+                value = parse(value)
+                break
+            except ValueError:
+                continue
+        out[key] = {"true": True, "false": False}.get(value, value) if isinstance(value, str) else value
+    return out
+
+
+def _train(args) -> int:
+    """genai-course train FAMILY --dataset D --seconds N --out CKPT: every family, one interface.
+
+    The family module's cli_train(dataset=, seconds=, steps=, seed=, out=, options=) trains, saves a
+    checkpoint with course_lib.checkpoints (meta["family"] set) and returns a dict of summary figures.
+    """
+    module = _family_module(args.family)
+    out = Path(args.out)
+    summary = module.cli_train(dataset=args.dataset, seconds=args.seconds, steps=args.steps, seed=args.seed,
+                               out=out, options=_options(args.option))
+    print(f"saved {out}")
+    for key, value in (summary or {}).items():
+        print(f"  {key}: {value}")
+    return 0
+
+
+def _sample(args) -> int:
+    """genai-course sample CKPT --n N --out SAMPLES.npz (images) or --prompt TEXT --n-tokens N (text).
+
+    The checkpoint's meta["family"] names the module; its cli_sample(ckpt, n=, seed=, out=, options=)
+    writes the samples (images: float32 in [0, 1], shape (N, 1, H, W), plus labels when conditional).
+    """
+    from course_lib import checkpoints
+    ckpt = checkpoints.read(args.checkpoint)
+    family = ckpt["meta"].get("family")
+    if family is None:
+        raise SystemExit(f"error: {args.checkpoint} has no meta['family']; was it written by `genai-course train`?")
+    options = _options(args.option)
+    if args.prompt is not None:
+        options.update(prompt=args.prompt, n_tokens=args.n_tokens)
+    result = _family_module(family).cli_sample(ckpt, n=args.n, seed=args.seed,
+                                               out=Path(args.out) if args.out else None, options=options)
+    if result is not None:
+        print(result)
+    return 0
+
+
 def _release(args) -> int:
     from course_lib import grading
     return grading.main(["release", *(["--all"] if args.all else args.names)])
@@ -62,6 +133,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=["full", "fast", "both"], default="both")
     p.add_argument("--render-only", action="store_true", help="only rebuild RESULTS.md from the JSON files")
     p.set_defaults(func=_bench)
+
+    p = sub.add_parser("train", help="train a model family from the command line and save a checkpoint")
+    p.add_argument("family", help=f"one of: {', '.join(FAMILIES)}")
+    p.add_argument("--dataset", required=True, help="a course_lib.data name, e.g. digits, mnist5k, shakespeare")
+    p.add_argument("--seconds", type=float, default=None, help="training time budget in seconds")
+    p.add_argument("--steps", type=int, default=None, help="training step budget (whichever ends first)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="checkpoint file to write (atomically)")
+    p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="family-specific setting, e.g. --option beta=4 (repeatable)")
+    p.set_defaults(func=_train)
+
+    p = sub.add_parser("sample", help="draw samples from a checkpoint written by `genai-course train`")
+    p.add_argument("checkpoint")
+    p.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
+    p.add_argument("--out", default=None, help="where to write samples (.npz for images)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--prompt", default=None, help="text families: the prompt to continue")
+    p.add_argument("--n-tokens", type=int, default=200, help="text families: tokens to generate")
+    p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="family-specific setting, e.g. --option temperature=0.8 (repeatable)")
+    p.set_defaults(func=_sample)
 
     p = sub.add_parser("release", help="regenerate exercises/ from solutions/ (nbgrader)")
     p.add_argument("names", nargs="*", help="assignment names, e.g. 01_foundations")

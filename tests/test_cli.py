@@ -77,3 +77,24 @@ def test_bench_renders_results_table(tmp_path, monkeypatch):
     md = bench.render()
     assert "## Example" in md and "`python x.py`" in md
     assert "| model | nll |" in md and "| a | 1.5 |" in md and "- a note" in md
+
+
+def test_train_unknown_family_is_a_clear_error():
+    with pytest.raises(SystemExit, match="unknown model family 'flow'.*vae"):
+        cli.main(["train", "flow", "--dataset", "digits", "--out", "x.pt"])
+
+
+def test_options_are_parsed_by_type():
+    assert cli._options(["beta=4", "lr=0.5", "name=cosine", "cond=true"]) == {
+        "beta": 4, "lr": 0.5, "name": "cosine", "cond": True}
+    with pytest.raises(SystemExit, match="key=value"):
+        cli._options(["beta"])
+
+
+def test_sample_needs_a_family_in_the_checkpoint(tmp_path):
+    from torch import nn
+
+    from course_lib import checkpoints
+    path = checkpoints.save(tmp_path / "plain.pt", nn.Linear(2, 2), {"d": 2})
+    with pytest.raises(SystemExit, match="no meta\\['family'\\]"):
+        cli.main(["sample", str(path)])
