@@ -34,7 +34,7 @@ def write_json(name: str, payload: dict) -> Path:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / f"{name}.json"
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+    tmp.write_text(json.dumps(payload, indent=2) + "\n")  # key order = column order
     os.replace(tmp, path)
     return path
 
@@ -46,8 +46,8 @@ def time_notebooks(paths: list[Path], modes: list[str]) -> dict:
             for path in paths:
                 res = runner.run_notebook(path, Path(out) / path.name, fast=(mode == "fast"))
                 rows.append({"notebook": str(path.relative_to(REPO_ROOT)), "mode": mode,
-                             "seconds": round(res.seconds, 1), "ok": res.ok, "error": res.error,
-                             "target_seconds": TARGETS[mode]})
+                             "seconds": round(res.seconds, 1), "target_seconds": TARGETS[mode],
+                             "ok": res.ok, "error": res.error})
                 print(f"  {rows[-1]['notebook']:<50} {mode:<4} {res.seconds:6.1f}s {'ok' if res.ok else res.error}")
     return {"rows": rows}
 
@@ -83,7 +83,7 @@ def main(notebooks: list[str], modes: list[str], render_only: bool = False) -> i
         result = time_notebooks(paths, modes)
         failed = [r for r in result["rows"] if not r["ok"]]
         result.update(title="Notebook execution times", date=time.strftime("%Y-%m-%d %H:%M"),
-                      command="genai-course bench " + " ".join(sys.argv[2:]), machine=machine(),
+                      command=" ".join(["genai-course bench", *sys.argv[2:]]), machine=machine(),
                       notes=["Targets: <= 180 s per notebook in full mode, <= 45 s with COURSE_FAST=1.",
                              "Run on a quiet machine: other processes on the 2 cores inflate the times."])
         write_json("notebooks", result)
