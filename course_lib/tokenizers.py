@@ -126,3 +126,13 @@ class CharTokenizer:
         except (ValueError, KeyError, AttributeError) as err:
             raise ValueError(f"{path} is not a CharTokenizer file written by CharTokenizer.save "
                              f"({err})") from None
+
+
+def check_words(words) -> list[str]:
+    """A non-empty list of strings (the word-level models' input), or a clear error."""
+    if isinstance(words, str) or not all(isinstance(w, str) for w in words):
+        raise TypeError("words must be a list of strings, e.g. ['emma', 'olivia']")
+    words = list(words)
+    if not words:
+        raise ValueError("words must contain at least one word, got an empty list")
+    return words

@@ -20,7 +20,6 @@ import torch
 from course_lib import config
 
 
-
 class NonFiniteLossError(FloatingPointError):
     """The loss became NaN or infinite. `.history` keeps everything recorded before it happened."""
 

@@ -11,16 +11,7 @@ import math
 
 import torch
 
-from course_lib.tokenizers import CharTokenizer
-
-
-def _check_words(words) -> list[str]:
-    if isinstance(words, str) or not all(isinstance(w, str) for w in words):
-        raise TypeError("words must be a list of strings, e.g. ['emma', 'olivia']")
-    words = list(words)
-    if not words:
-        raise ValueError("words must contain at least one word, got an empty list")
-    return words
+from course_lib.tokenizers import CharTokenizer, check_words
 
 
 class BigramModel:
@@ -35,7 +26,7 @@ class BigramModel:
     def _pairs(self, words) -> tuple[torch.Tensor, torch.Tensor]:
         """All (current, next) id pairs of ".word." for every word: two (P,) int64 tensors."""
         b = self.tokenizer.boundary
-        ids = [self.tokenizer.encode(b + w + b) for w in _check_words(words)]
+        ids = [self.tokenizer.encode(b + w + b) for w in check_words(words)]
         a = torch.tensor([i for seq in ids for i in seq[:-1]])  # (P,) current chars
         c = torch.tensor([i for seq in ids for i in seq[1:]])  # (P,) next chars
         return a, c
@@ -44,7 +35,7 @@ class BigramModel:
         """Count every pair in `words`, add `smoothing` to each cell, normalise rows."""
         if not isinstance(smoothing, (int, float)) or smoothing < 0:
             raise ValueError(f"smoothing must be a number >= 0, got {smoothing!r}")
-        words = _check_words(words)
+        words = check_words(words)
         if self.tokenizer is None:
             self.tokenizer = CharTokenizer.from_words(words)
         if self.tokenizer.boundary is None:

@@ -20,16 +20,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from course_lib.tokenizers import CharTokenizer
-
-
-def _check_words(words) -> list[str]:
-    if isinstance(words, str) or not all(isinstance(w, str) for w in words):
-        raise TypeError("words must be a list of strings, e.g. ['emma', 'olivia']")
-    words = list(words)
-    if not words:
-        raise ValueError("words must contain at least one word, got an empty list")
-    return words
+from course_lib.tokenizers import CharTokenizer, check_words
 
 
 def _check_tokenizer(tokenizer) -> None:
@@ -50,7 +41,7 @@ def build_dataset(words, tokenizer: CharTokenizer, context: int = 3) -> tuple[to
         raise ValueError(f"context must be a positive int, got {context!r}")
     b = tokenizer.stoi[tokenizer.boundary]
     X, Y = [], []
-    for w in _check_words(words):
+    for w in check_words(words):
         window = [b] * context                         # the start: only boundary characters
         for i in tokenizer.encode(w) + [b]:            # every letter, then the end token
             X.append(window)
