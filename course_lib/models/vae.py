@@ -1,0 +1,343 @@
+"""Variational autoencoder (Kingma & Welling 2014) and its conditional variant, as MLPs on small images.
+
+A VAE is a latent-variable model p(x) = ∫ p(x|z) p(z) dz with a standard-normal prior p(z) and a neural
+decoder p(x|z). The integral is intractable, so an encoder q(z|x) = N(mu(x), diag sigma²(x)) is trained
+with the decoder to maximise the evidence lower bound (ELBO):
+
+    log p(x) >= ELBO(x) = E_q[log p(x|z)] - KL(q(z|x) || p(z))
+
+The expectation is estimated with one reparameterised sample z = mu + sigma * eps, eps ~ N(0, I), so
+gradients flow into mu and sigma; the KL of two Gaussians has a closed form. `log_prob_iw` gives the
+tighter importance-weighted estimate (Burda et al. 2016) used to report a test NLL.
+
+Decoder likelihood, picked to match the data (the pixels are discrete, so the NLL is a real probability):
+  - "categorical": each pixel is one of `levels` grey values (17 for sklearn's 8x8 digits, values 0..16),
+    the decoder outputs `levels` logits per pixel (as in Tomczak's intro_dgm).
+  - "bernoulli": each pixel is black/white; images are binarised at 0.5 (used for 28x28 MNIST, where 256
+    categories per pixel would make the output layer huge). Its NLL is for the *binarised* images.
+
+    model = VAE(image_size=8, levels=17)                 # categorical likelihood over 17 grey levels
+    loss = model.loss(x)                                 # mean negative ELBO per image, nats
+    x_new = model.sample(64)                             # (64, 1, 8, 8) expected pixel values in [0, 1]
+    cvae = ConditionalVAE(image_size=8, levels=17)       # same, but encoder and decoder also see the label
+    sevens = cvae.sample(16, labels=torch.full((16,), 7))
+"""
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+LIKELIHOODS = ("categorical", "bernoulli")
+
+
+def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, diag exp(logvar)) || N(0, I)) per example, summed over latent dims: (B, D) -> (B,).
+
+    Closed form per dimension: 0.5 * (mu² + sigma² - 1 - log sigma²). Zero exactly when mu = 0, sigma = 1.
+    """
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=-1)
+
+
+def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """z = mu + sigma * eps with eps ~ N(0, I): a sample of q(z|x) that gradients can flow through."""
+    eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+    return mu + torch.exp(0.5 * logvar) * eps
+
+
+def _mlp(n_in: int, hidden: int, n_out: int, depth: int, dropout: float = 0.0) -> nn.Sequential:
+    """`depth` hidden layers of width `hidden` with GELU (+ dropout, against overfitting small data),
+    then a linear output layer."""
+    layers, d = [], n_in
+    for _ in range(depth):
+        layers += [nn.Linear(d, hidden), nn.GELU()] + ([nn.Dropout(dropout)] if dropout else [])
+        d = hidden
+    return nn.Sequential(*layers, nn.Linear(d, n_out))
+
+
+class VAE(nn.Module):
+    """MLP encoder q(z|x), MLP decoder p(x|z), standard-normal prior p(z). num_classes > 0 conditions on y."""
+
+    def __init__(self, image_size: int = 8, levels: int = 17, latent_dim: int = 16, hidden: int = 256,
+                 depth: int = 2, likelihood: str = "categorical", num_classes: int = 0, dropout: float = 0.0):
+        super().__init__()
+        if likelihood not in LIKELIHOODS:
+            raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
+        if likelihood == "categorical" and not 2 <= levels <= 64:
+            raise ValueError(f"a categorical likelihood needs 2..64 grey levels, got levels={levels} "
+                             f"(for 256-level MNIST use likelihood='bernoulli')")
+        self.config = dict(image_size=image_size, levels=levels, latent_dim=latent_dim, hidden=hidden,
+                           depth=depth, likelihood=likelihood, num_classes=num_classes, dropout=dropout)
+        self.image_size, self.levels, self.latent_dim = image_size, levels, latent_dim
+        self.likelihood, self.num_classes = likelihood, num_classes
+        P = image_size * image_size                                 # pixels per image
+        self.out_per_pixel = levels if likelihood == "categorical" else 1
+        self.encoder = _mlp(P + num_classes, hidden, 2 * latent_dim, depth, dropout)               # -> (mu, logvar)
+        self.decoder = _mlp(latent_dim + num_classes, hidden, P * self.out_per_pixel, depth, dropout)
+
+    # ------------------------------------------------------------------ checks and conversions
+    def _check_x(self, x) -> torch.Tensor:
+        S = self.image_size
+        if not isinstance(x, torch.Tensor) or x.dim() != 4 or tuple(x.shape[1:]) != (1, S, S):
+            got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ValueError(f"images must have shape (N, 1, {S}, {S}) float in [0, 1], got {got}")
+        if not x.is_floating_point():
+            raise ValueError(f"images must be float in [0, 1], got dtype {x.dtype}")
+        return x
+
+    def _onehot(self, y, n: int) -> torch.Tensor | None:
+        """Labels (n,) int64 -> one-hot (n, num_classes); None for an unconditional model."""
+        if self.num_classes == 0:
+            if y is not None:
+                raise ValueError("this VAE is unconditional (num_classes=0): do not pass labels")
+            return None
+        if not isinstance(y, torch.Tensor) or y.dtype != torch.long or tuple(y.shape) != (n,):
+            got = f"{tuple(y.shape)} {y.dtype}" if isinstance(y, torch.Tensor) else type(y).__name__
+            raise ValueError(f"a conditional VAE needs labels of shape ({n},) int64, got {got}")
+        if n and (y.min() < 0 or y.max() >= self.num_classes):
+            raise ValueError(f"labels must be in [0, {self.num_classes - 1}], got {y.min().item()}..{y.max().item()}")
+        return F.one_hot(y, self.num_classes).float()
+
+    def _cat(self, a: torch.Tensor, onehot) -> torch.Tensor:
+        return a if onehot is None else torch.cat([a, onehot.to(a.device)], dim=-1)
+
+    def targets(self, x: torch.Tensor) -> torch.Tensor:
+        """What the likelihood scores: integer grey levels (categorical) or 0/1 pixels (bernoulli)."""
+        if self.likelihood == "categorical":
+            return torch.round(x * (self.levels - 1)).long().clamp(0, self.levels - 1)   # (B, 1, S, S)
+        return (x >= 0.5).float()                                                         # (B, 1, S, S)
+
+    # ------------------------------------------------------------------ the model
+    def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """x (B, 1, S, S) -> mu (B, D), logvar (B, D) of q(z|x[, y])."""
+        x = self._check_x(x)
+        h = self._cat(x.flatten(1), self._onehot(y, x.shape[0]))                  # (B, P [+ C])
+        mu, logvar = self.encoder(h).chunk(2, dim=-1)                              # (B, D), (B, D)
+        return mu, logvar.clamp(-12.0, 8.0)                                        # keep exp() finite
+
+    def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """z (B, D) -> logits: (B, levels, S, S) for categorical, (B, 1, S, S) for bernoulli."""
+        if not isinstance(z, torch.Tensor) or z.dim() != 2 or z.shape[1] != self.latent_dim:
+            got = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
+            raise ValueError(f"z must have shape (B, {self.latent_dim}), got {got}")
+        S = self.image_size
+        out = self.decoder(self._cat(z, self._onehot(y, z.shape[0])))             # (B, P * out_per_pixel)
+        return out.view(-1, self.out_per_pixel, S, S)          # pixel-major layout: (B, K, S, S)
+
+    def log_likelihood(self, x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+        """log p(x|z) in nats per image, summed over pixels: (B,). logits from decode() (may be (k*B, ...))."""
+        t = self.targets(x)
+        if self.likelihood == "categorical":
+            nll = F.cross_entropy(logits, t.squeeze(1), reduction="none")          # (B, S, S)
+        else:
+            nll = F.binary_cross_entropy_with_logits(logits, t, reduction="none")  # (B, 1, S, S)
+        return -nll.flatten(1).sum(dim=1)                                          # (B,)
+
+    def mean_image(self, logits: torch.Tensor) -> torch.Tensor:
+        """Expected pixel value in [0, 1] under the decoder: (B, K, S, S) logits -> (B, 1, S, S)."""
+        if self.likelihood == "categorical":
+            grey = torch.linspace(0, 1, self.levels, device=logits.device).view(1, -1, 1, 1)
+            return (logits.softmax(dim=1) * grey).sum(dim=1, keepdim=True)
+        return torch.sigmoid(logits)
+
+    def elbo_terms(self, x: torch.Tensor, y: torch.Tensor | None = None,
+                   generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(reconstruction log-likelihood (B,), KL (B,)) with one reparameterised sample, in nats."""
+        mu, logvar = self.encode(x, y)
+        z = reparameterize(mu, logvar, generator)                                  # (B, D)
+        return self.log_likelihood(x, self.decode(z, y)), gaussian_kl(mu, logvar)
+
+    def elbo(self, x: torch.Tensor, y: torch.Tensor | None = None, beta: float = 1.0,
+             generator: torch.Generator | None = None) -> torch.Tensor:
+        """ELBO per image in nats (B,) = E_q[log p(x|z)] - beta * KL; beta = 1 is the true bound."""
+        rec, kl = self.elbo_terms(x, y, generator)
+        return rec - beta * kl
+
+    def loss(self, x: torch.Tensor, y: torch.Tensor | None = None, beta: float = 1.0, k: int = 1) -> torch.Tensor:
+        """Training loss, a scalar: mean negative ELBO per image (k = 1), or the IWAE bound with k samples."""
+        if k == 1:
+            return -self.elbo(x, y, beta).mean()
+        return -self._log_iw_weights(x, y, k).logsumexp(0).sub(math.log(k)).mean()
+
+    def _log_iw_weights(self, x, y, k: int, generator=None) -> torch.Tensor:
+        """log w_i = log p(x|z_i) + log p(z_i) - log q(z_i|x) for k samples z_i ~ q: (k, B)."""
+        mu, logvar = self.encode(x, y)                                             # (B, D)
+        B, D = mu.shape
+        eps = torch.randn((k, B, D), generator=generator, device=mu.device, dtype=mu.dtype)
+        z = mu + torch.exp(0.5 * logvar) * eps                                     # (k, B, D)
+        yk = None if y is None else y.repeat(k)                                    # (k*B,)
+        logits = self.decode(z.reshape(k * B, D), yk)                              # (k*B, K, S, S)
+        log_px = self.log_likelihood(x.repeat(k, 1, 1, 1), logits).view(k, B)      # (k, B)
+        log_pz = -0.5 * (z.pow(2) + math.log(2 * math.pi)).sum(-1)                 # (k, B)
+        log_qz = -0.5 * (eps.pow(2) + logvar + math.log(2 * math.pi)).sum(-1)      # (k, B)
+        return log_px + log_pz - log_qz
+
+    @torch.no_grad()
+    def log_prob_iw(self, x: torch.Tensor, k: int = 100, y: torch.Tensor | None = None,
+                    generator: torch.Generator | None = None, chunk: int = 64) -> torch.Tensor:
+        """Importance-weighted estimate of log p(x) in nats per image (B,), k samples from q(z|x).
+
+        log (1/k) sum_i p(x, z_i) / q(z_i|x) is a lower bound that rises towards log p(x) as k grows
+        (k = 1 is the ELBO). Images go through in chunks so memory stays flat for large k.
+        """
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ValueError(f"k must be a positive int (number of importance samples), got {k!r}")
+        x = self._check_x(x)
+        self._onehot(y, x.shape[0])                                                # validate labels once
+        out = []
+        for i in range(0, x.shape[0], chunk):
+            yi = None if y is None else y[i:i + chunk]
+            logw = self._log_iw_weights(x[i:i + chunk], yi, k, generator)          # (k, b)
+            out.append(logw.logsumexp(0) - math.log(k))
+        return torch.cat(out)                                                      # (B,)
+
+    @torch.no_grad()
+    def sample(self, n: int, labels: torch.Tensor | None = None, generator: torch.Generator | None = None,
+               pixels: str = "mean", temperature: float = 1.0) -> torch.Tensor:
+        """n new images (n, 1, S, S) in [0, 1]: z ~ N(0, temperature² I), then decode.
+
+        pixels="mean": the decoder's expected pixel values (smooth, what papers show);
+        pixels="mode": each pixel's most likely value (crisper: no averaging over grey levels);
+        pixels="sample": draw every pixel from p(x|z) (the model's real samples, grainier).
+        """
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"n must be a positive int, got {n!r}")
+        if pixels not in ("mean", "mode", "sample"):
+            raise ValueError(f"pixels must be 'mean', 'mode' or 'sample', got {pixels!r}")
+        device = next(self.parameters()).device
+        z = temperature * torch.randn((n, self.latent_dim), generator=generator,
+                                      device=generator.device if generator is not None else device)
+        logits = self.decode(z.to(device), labels)                                 # (n, K, S, S)
+        if pixels == "mean":
+            return self.mean_image(logits)
+        if pixels == "mode":
+            if self.likelihood == "categorical":
+                return logits.argmax(dim=1, keepdim=True).float() / (self.levels - 1)   # (n, 1, S, S)
+            return (logits > 0).float()
+        g = generator
+        if self.likelihood == "categorical":
+            probs = logits.permute(0, 2, 3, 1).reshape(-1, self.levels).softmax(-1)    # (n*S*S, levels)
+            idx = torch.multinomial(probs.cpu(), 1, generator=g).view(n, 1, self.image_size, self.image_size)
+            return idx.float().to(device) / (self.levels - 1)
+        u = torch.rand(logits.shape, generator=g, device=g.device if g is not None else device)
+        return (u.to(device) < torch.sigmoid(logits)).float()
+
+
+class ConditionalVAE(VAE):
+    """A VAE whose encoder and decoder also see the one-hot label: sample(n, labels) draws that digit."""
+
+    def __init__(self, image_size: int = 8, levels: int = 17, latent_dim: int = 16, hidden: int = 256,
+                 depth: int = 2, likelihood: str = "categorical", num_classes: int = 10, dropout: float = 0.0):
+        if num_classes < 1:
+            raise ValueError(f"a ConditionalVAE needs num_classes >= 1, got {num_classes}")
+        super().__init__(image_size, levels, latent_dim, hidden, depth, likelihood, num_classes, dropout)
+
+
+def build(config: dict) -> VAE:
+    """Rebuild a VAE or ConditionalVAE from its saved config (for checkpoints.load)."""
+    cls = ConditionalVAE if config.get("num_classes", 0) > 0 else VAE
+    return cls(**config)
+
+
+# ---------------------------------------------------------------------- command line (genai-course)
+
+DEFAULTS = {  # per dataset: what trained best here in 150 s (benchmarks/vae.py); override with --option
+    "digits": dict(latent_dim=16, hidden=512, depth=2, dropout=0.5, k=8),     # 1,437 images: regularise hard
+    "mnist5k": dict(latent_dim=16, hidden=512, depth=2, dropout=0.2, k=1),
+}
+
+
+def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: int, out: Path,
+              options: dict) -> dict:
+    """`genai-course train vae --dataset digits|mnist5k ...`; options: conditional, latent_dim, hidden,
+    depth, dropout, beta, lr, batch_size, k (IWAE samples in the loss), eval_k. Returns test ELBO / IW NLL."""
+    from course_lib import checkpoints, config, data
+    from course_lib.metrics import bits_per_dim
+    from course_lib.train import fit
+
+    known = {"conditional", "latent_dim", "hidden", "depth", "dropout", "beta", "lr", "batch_size", "k", "eval_k"}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise SystemExit(f"error: unknown vae option(s) {unknown}; known: {sorted(known)}")
+    if dataset not in DEFAULTS:
+        raise SystemExit(f"error: the vae family trains on image data 'digits' or 'mnist5k', got {dataset!r}")
+    gen = config.seed_everything(seed)
+    train, test = data.load(dataset, split="train"), data.load(dataset, split="test")
+    opt = {**DEFAULTS[dataset], **options}
+    conditional = bool(opt.get("conditional", False))
+    cfg = dict(image_size=train.images.shape[-1], levels=train.levels, latent_dim=int(opt["latent_dim"]),
+               hidden=int(opt["hidden"]), depth=int(opt["depth"]),
+               likelihood="categorical" if train.levels <= 64 else "bernoulli",
+               num_classes=10 if conditional else 0, dropout=float(opt["dropout"]))
+    size = cfg["image_size"]
+    model = build(cfg)
+    beta, k, bs = float(opt.get("beta", 1.0)), int(opt["k"]), int(opt.get("batch_size", 128))
+    X, Y = train.images, train.labels
+
+    def batch():
+        idx = torch.randint(0, len(X), (bs,), generator=gen)
+        return X[idx], Y[idx]
+
+    if steps is None and seconds is None:
+        steps = config.budget(20000, 300)
+    lr = float(opt.get("lr", 1e-3))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
+    clock = {"start": None, "step": 0}
+
+    def loss_fn(m, b):
+        # Cosine learning-rate decay to 5% over the budget (steps or seconds, whichever ends first):
+        # the last, small steps settle the weights and gain about a nat of test NLL.
+        clock["start"] = clock["start"] or time.perf_counter()
+        clock["step"] += 1
+        done = max(clock["step"] / steps if steps else 0.0,
+                   (time.perf_counter() - clock["start"]) / seconds if seconds else 0.0)
+        for group in optimizer.param_groups:
+            group["lr"] = lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(done, 1.0))))
+        return m.loss(b[0], b[1] if conditional else None, beta=beta, k=k)
+
+    hist = fit(model, loss_fn, batch, optimizer=optimizer, steps=steps, seconds=seconds, progress=False)
+    model.eval()
+    yt = test.labels if conditional else None
+    eval_k = int(opt.get("eval_k", config.budget(500, 50)))
+    with torch.no_grad():
+        elbo = model.elbo(test.images, yt, generator=torch.Generator().manual_seed(seed)).mean().item()
+        ll = model.log_prob_iw(test.images, k=eval_k, y=yt, generator=torch.Generator().manual_seed(seed))
+    nll, D = -ll.mean().item(), size * size
+    summary = {"steps": len(hist.steps), "seconds": round(hist.seconds, 1),
+               "test_elbo_nats": round(elbo, 2), f"test_iw_nll_nats_k{eval_k}": round(nll, 2),
+               "test_iw_bits_per_dim": round(float(bits_per_dim(nll, D)), 4)}
+    checkpoints.save(out, model, cfg, family="vae", dataset=dataset, seed=seed, beta=beta, **summary)
+    return summary
+
+
+def cli_sample(ckpt: dict, *, n: int, seed: int, out: Path | None, options: dict) -> str:
+    """`genai-course sample CKPT --n N --out S.npz`: images float32 (N, 1, H, W) in [0, 1] (+ labels if
+    conditional: 0..9 in turn, or --option label=D). --option pixels=mode|sample: most likely or drawn pixels
+    instead of the decoder's mean image."""
+    model = build(ckpt["config"])
+    model.load_state_dict(ckpt["state_dict"])
+    model.eval()
+    gen = torch.Generator().manual_seed(seed)
+    labels = None
+    if model.num_classes:
+        if "label" in options:
+            labels = torch.full((n,), int(options["label"]), dtype=torch.long)
+        else:
+            labels = torch.arange(n) % model.num_classes
+    images = model.sample(n, labels=labels, generator=gen, pixels=str(options.get("pixels", "mean")))
+    arrays = {"images": images.float().numpy().astype(np.float32)}
+    if labels is not None:
+        arrays["labels"] = labels.numpy()
+    if out is None:
+        return f"drew {n} samples of shape {tuple(images.shape[1:])} (no --out given, nothing written)"
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp.npz")    # np.savez adds .npz unless the name ends with it
+    np.savez(tmp, **arrays)
+    tmp.replace(out)
+    return f"wrote {n} samples {tuple(images.shape[1:])} to {out}" + (" with labels" if labels is not None else "")
