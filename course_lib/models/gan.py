@@ -1,0 +1,386 @@
+"""Generative adversarial networks (Goodfellow et al. 2014): a generator against a discriminator.
+
+The generator G maps noise z ~ N(0, I) to a sample x = G(z); the discriminator D(x) outputs a logit
+saying "real" (high) or "fake" (low). They play a two-player game:
+
+    min_G max_D  E_data[log sigmoid(D(x))] + E_z[log(1 - sigmoid(D(G(z))))]
+
+Losses here all take the discriminator's *logits* (numerically safe via softplus):
+  - discriminator_loss:           -E[log s(D(x))] - E[log(1 - s(D(G(z))))]  (binary cross-entropy)
+  - generator_loss_minimax:        E[log(1 - s(D(G(z))))]   saturates: no gradient when D wins early
+  - generator_loss_nonsaturating: -E[log s(D(G(z)))]         same fixed point, strong gradient early
+  - critic_loss / generator_loss_wgan + gradient_penalty: WGAN-GP (Gulrajani et al. 2017), where D is a
+    "critic" estimating the Wasserstein-1 distance and the penalty keeps it (about) 1-Lipschitz.
+
+Diversity fix: PacGAN (Lin et al. 2018) lets D judge `pack` samples at once, concatenated, so a
+generator that repeats itself is easy to spot.
+
+    model = GAN(data_shape=(2,), latent_dim=8, hidden=128, pack=4)    # 2-D toy data
+    trainer = GANTrainer(model, loss="nonsaturating")                  # owns both Adam optimizers
+    history = fit(model, None, batches, step_fn=trainer, seconds=30)   # course_lib.train.fit
+    x = model.sample(1000)                                             # (1000, 2)
+    cgan = GAN(data_shape=(1, 8, 8), arch="conv", num_classes=10)      # images, conditional on the digit
+"""
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+LOSSES = ("minimax", "nonsaturating", "wgan-gp")
+ARCHS = ("mlp", "conv")
+
+
+# ---------------------------------------------------------------------- losses (on logits)
+
+def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy: real labelled 1, fake labelled 0. -log s(r) = softplus(-r); -log(1-s(f)) = softplus(f)."""
+    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+
+
+def generator_loss_minimax(fake_logits: torch.Tensor) -> torch.Tensor:
+    """The original game's generator term, minimised: E[log(1 - s(D(G(z))))] = -E[softplus(f)].
+    Its gradient s(f) vanishes when D confidently rejects the fakes (f << 0), i.e. early in training."""
+    return -F.softplus(fake_logits).mean()
+
+
+def generator_loss_nonsaturating(fake_logits: torch.Tensor) -> torch.Tensor:
+    """-E[log s(D(G(z)))] = E[softplus(-f)]: gradient 1 - s(f) is largest exactly when the fakes are rejected."""
+    return F.softplus(-fake_logits).mean()
+
+
+def critic_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    """WGAN critic: maximise E[D(real)] - E[D(fake)], i.e. minimise its negative (add the gradient penalty)."""
+    return fake_scores.mean() - real_scores.mean()
+
+
+def generator_loss_wgan(fake_scores: torch.Tensor) -> torch.Tensor:
+    """WGAN generator: raise the critic's score of the fakes."""
+    return -fake_scores.mean()
+
+
+def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None = None,
+                     eps: torch.Tensor | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+    """E[(||grad_x D(x_hat)||_2 - 1)^2] at x_hat = eps * real + (1 - eps) * fake, eps ~ U(0, 1) per example.
+
+    critic: callable x -> (B,) scores (or (x, labels) -> scores when labels are given).
+    real, fake: (B, ...) same shape. eps: optional (B,) fixed interpolation weights (for tests).
+    Known case: a linear critic D(x) = w.x has gradient w everywhere, so the penalty is (||w|| - 1)^2.
+    """
+    if real.shape != fake.shape:
+        raise ValueError(f"real and fake must have the same shape, got {tuple(real.shape)} and {tuple(fake.shape)}")
+    b = real.shape[0]
+    if eps is None:
+        eps = torch.rand(b, generator=generator, device=real.device, dtype=real.dtype)
+    eps = eps.reshape(b, *([1] * (real.dim() - 1)))                     # (B, 1, ...) broadcast over features
+    x_hat = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
+    scores = critic(x_hat) if labels is None else critic(x_hat, labels)  # (B,)
+    (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)  # (B, ...) d score_i / d x_hat_i
+    norms = grad.reshape(b, -1).norm(dim=1)                              # (B,)
+    return ((norms - 1) ** 2).mean()
+
+
+# ---------------------------------------------------------------------- networks
+
+def _mlp(n_in: int, hidden: int, n_out: int, depth: int, act) -> nn.Sequential:
+    """`depth` hidden layers of width `hidden` with activation `act()`, then a linear output layer."""
+    layers, d = [], n_in
+    for _ in range(depth):
+        layers += [nn.Linear(d, hidden), act()]
+        d = hidden
+    return nn.Sequential(*layers, nn.Linear(d, n_out))
+
+
+class Generator(nn.Module):
+    """z (B, latent_dim) [+ label] -> x (B, *data_shape). MLP for any shape; "conv" (DCGAN style) for images.
+
+    Images come out through a sigmoid, in [0, 1] like course_lib's image data; 2-D points are unbounded.
+    """
+
+    def __init__(self, data_shape, latent_dim: int = 8, hidden: int = 128, depth: int = 3, arch: str = "mlp",
+                 num_classes: int = 0):
+        super().__init__()
+        self.data_shape, self.latent_dim, self.arch = tuple(data_shape), latent_dim, arch
+        self.images = len(self.data_shape) == 3
+        self.label_emb = nn.Embedding(num_classes, latent_dim) if num_classes else None
+        d_out = math.prod(self.data_shape)
+        if arch == "mlp":
+            self.net = _mlp(latent_dim, hidden, d_out, depth, nn.ReLU)
+        else:  # DCGAN: project to (C, s/4, s/4), then two stride-2 transposed convolutions double the size twice
+            c, size = self.data_shape[0], self.data_shape[-1]
+            self.s0 = size // 4                                   # 8 -> 2, 28 -> 7
+            self.net = nn.Sequential(
+                nn.Linear(latent_dim, hidden * self.s0 * self.s0), nn.ReLU(),
+                nn.Unflatten(1, (hidden, self.s0, self.s0)),                              # (B, h, s/4, s/4)
+                nn.ConvTranspose2d(hidden, hidden // 2, 4, 2, 1), nn.BatchNorm2d(hidden // 2), nn.ReLU(),
+                nn.ConvTranspose2d(hidden // 2, c, 4, 2, 1))                              # (B, c, s, s)
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        if self.label_emb is not None:
+            if labels is None:
+                raise ValueError("this generator is conditional: pass labels (B,) int64")
+            z = z + self.label_emb(labels)                        # (B, latent) the label shifts the noise
+        x = self.net(z).reshape(z.shape[0], *self.data_shape)     # (B, *data_shape)
+        return torch.sigmoid(x) if self.images else x
+
+
+class Discriminator(nn.Module):
+    """x (B, *data_shape) [+ label] -> one logit per example (B,) (per pack of `pack` examples with PacGAN).
+
+    Conditional: a projection discriminator (Miyato & Koyama 2018), logit = psi(h) + <embed(y), h>,
+    so a sample is judged real only if it looks real *and* matches its label.
+    """
+
+    def __init__(self, data_shape, hidden: int = 128, depth: int = 3, arch: str = "mlp", num_classes: int = 0,
+                 pack: int = 1):
+        super().__init__()
+        self.data_shape, self.pack = tuple(data_shape), pack
+        d_in = math.prod(self.data_shape) * pack
+        if arch == "mlp":  # LeakyReLU keeps a gradient for the generator everywhere
+            self.features = nn.Sequential(nn.Flatten(), *_mlp(d_in, hidden, hidden, depth - 1, lambda: nn.LeakyReLU(0.2)),
+                                          nn.LeakyReLU(0.2))
+        else:
+            c, size = self.data_shape[0], self.data_shape[-1]
+            s = size // 4
+            self.features = nn.Sequential(                                                 # (B, c*pack, s, s)
+                nn.Conv2d(c * pack, hidden // 2, 4, 2, 1), nn.LeakyReLU(0.2),
+                nn.Conv2d(hidden // 2, hidden, 4, 2, 1), nn.LeakyReLU(0.2),                # (B, h, s/4, s/4)
+                nn.Flatten(), nn.Linear(hidden * s * s, hidden), nn.LeakyReLU(0.2))        # (B, h)
+        self.out = nn.Linear(hidden, 1)
+        self.label_emb = nn.Embedding(num_classes, hidden) if num_classes else None
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        b = x.shape[0]
+        if b % self.pack:
+            raise ValueError(f"batch size must be a multiple of pack={self.pack}, got {b}")
+        if self.pack > 1:  # PacGAN: pack consecutive examples side by side (along features / channels)
+            x = x.reshape(b // self.pack, self.pack * x.shape[1], *x.shape[2:])  # (B/pack, pack*C, ...)
+        h = self.features(x)                                                     # (B/pack, h)
+        logit = self.out(h).squeeze(1)                                           # (B/pack,)
+        if self.label_emb is not None:
+            if labels is None:
+                raise ValueError("this discriminator is conditional: pass labels (B,) int64")
+            if self.pack > 1:
+                raise ValueError("conditional discriminators do not support pack > 1")
+            logit = logit + (self.label_emb(labels) * h).sum(dim=1)
+        return logit
+
+
+class GAN(nn.Module):
+    """Generator + discriminator in one module (one checkpoint); `sample(n)` draws from the generator."""
+
+    def __init__(self, data_shape=(2,), latent_dim: int = 8, hidden: int = 128, depth: int = 3, arch: str = "mlp",
+                 num_classes: int = 0, pack: int = 1, d_hidden: int | None = None):
+        super().__init__()
+        data_shape = tuple(int(s) for s in data_shape)
+        if arch not in ARCHS:
+            raise ValueError(f"arch must be one of {ARCHS}, got {arch!r}")
+        if len(data_shape) not in (1, 3):
+            raise ValueError(f"data_shape must be (D,) for points or (C, H, W) for images, got {data_shape}")
+        if arch == "conv" and (len(data_shape) != 3 or data_shape[-1] % 4 or data_shape[-1] != data_shape[-2]):
+            raise ValueError(f"arch='conv' needs square images with a side divisible by 4, got {data_shape}")
+        if pack < 1:
+            raise ValueError(f"pack must be >= 1, got {pack}")
+        self.data_shape, self.latent_dim, self.num_classes = data_shape, latent_dim, num_classes
+        self.G = Generator(data_shape, latent_dim, hidden, depth, arch, num_classes)
+        self.D = Discriminator(data_shape, d_hidden or hidden, depth, arch, num_classes, pack)
+
+    def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """z ~ N(0, I): (n, latent_dim)."""
+        return torch.randn(n, self.latent_dim, generator=generator, device=self.G.net[0].weight.device)
+
+    @torch.no_grad()
+    def sample(self, n: int, labels: torch.Tensor | None = None, generator: torch.Generator | None = None,
+               z: torch.Tensor | None = None) -> torch.Tensor:
+        """n samples (n, *data_shape); labels (n,) for a conditional GAN (default: 0, 1, 2, ... in turn)."""
+        was = self.G.training
+        self.G.eval()                                           # BatchNorm uses its running statistics
+        z = self.noise(n, generator) if z is None else z
+        if self.num_classes and labels is None:
+            labels = torch.arange(n, device=z.device) % self.num_classes
+        x = self.G(z, labels if self.num_classes else None)
+        self.G.train(was)
+        return x
+
+
+def build(config: dict) -> GAN:
+    """Rebuild a GAN from its saved config (for checkpoints.load)."""
+    return GAN(**config)
+
+
+# ---------------------------------------------------------------------- one training step
+
+class GANTrainer:
+    """One call = one training step on one batch; pass it to course_lib.train.fit as step_fn.
+
+    loss: "minimax" | "nonsaturating" | "wgan-gp". The discriminator is updated first (n_critic times on
+    the same real batch with fresh fakes), then the generator once. Returns the losses as floats.
+    batch: x (B, *data_shape), or (x, labels) for a conditional GAN.
+    lr / d_lr: generator / discriminator learning rates (Adam, betas (0.5, 0.999); (0, 0.9) for WGAN-GP).
+    decay_steps / decay_seconds: optional budget for a cosine learning-rate decay (pass fit's budget).
+    """
+
+    def __init__(self, model: GAN, loss: str = "nonsaturating", lr: float = 2e-4, d_lr: float | None = None,
+                 betas=(0.5, 0.999), n_critic: int = 1, gp_weight: float = 10.0,
+                 generator: torch.Generator | None = None, decay_steps: int | None = None,
+                 decay_seconds: float | None = None):
+        if loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+        self.model, self.loss, self.n_critic, self.gp_weight, self.gen = model, loss, n_critic, gp_weight, generator
+        if loss == "wgan-gp":
+            betas = (0.0, 0.9)  # WGAN-GP paper: no momentum in the first moment
+        self.opt_g = torch.optim.Adam(model.G.parameters(), lr=lr, betas=betas)
+        self.opt_d = torch.optim.Adam(model.D.parameters(), lr=d_lr or lr, betas=betas)
+        self.base_lrs = (lr, d_lr or lr)
+        self.decay_steps, self.decay_seconds, self.calls, self.start = decay_steps, decay_seconds, 0, None
+
+    def _decay(self):
+        """Cosine learning-rate decay to 5% over the budget (decay_steps or decay_seconds, whichever ends
+        first): the small late steps let the generator settle its samples precisely onto the modes."""
+        if self.decay_steps is None and self.decay_seconds is None:
+            return
+        self.start = self.start or time.perf_counter()
+        self.calls += 1
+        done = max(self.calls / self.decay_steps if self.decay_steps else 0.0,
+                   (time.perf_counter() - self.start) / self.decay_seconds if self.decay_seconds else 0.0)
+        scale = 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(done, 1.0)))
+        for opt, base in zip((self.opt_g, self.opt_d), self.base_lrs):
+            for group in opt.param_groups:
+                group["lr"] = base * scale
+
+    def _split(self, batch):
+        if isinstance(batch, (tuple, list)):
+            x, y = batch
+        else:
+            x, y = batch, None
+        if tuple(x.shape[1:]) != self.model.data_shape:
+            raise ValueError(f"batch must have shape (B, {', '.join(map(str, self.model.data_shape))}), "
+                             f"got {tuple(x.shape)}")
+        if self.model.num_classes and y is None:
+            raise ValueError("a conditional GAN needs batches (x, labels)")
+        return x, (y if self.model.num_classes else None)
+
+    def __call__(self, batch) -> dict:
+        G, D = self.model.G, self.model.D
+        x, y = self._split(batch)
+        self._decay()
+        b = x.shape[0]
+        for _ in range(self.n_critic):                           # --- discriminator / critic
+            with torch.no_grad():
+                fake = G(self.model.noise(b, self.gen), y)       # (B, *data_shape), no gradient into G
+            real_out, fake_out = D(x, y), D(fake, y)
+            if self.loss == "wgan-gp":
+                gp = gradient_penalty(D, x, fake, labels=y, generator=self.gen)
+                d_loss = critic_loss(real_out, fake_out) + self.gp_weight * gp
+            else:
+                d_loss = discriminator_loss(real_out, fake_out)
+            self.opt_d.zero_grad(set_to_none=True)
+            d_loss.backward()
+            self.opt_d.step()
+        fake_out = D(G(self.model.noise(b, self.gen), y), y)     # --- generator; D's grads are discarded
+        g_loss = {"minimax": generator_loss_minimax, "nonsaturating": generator_loss_nonsaturating,
+                  "wgan-gp": generator_loss_wgan}[self.loss](fake_out)
+        self.opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.opt_g.step()
+        out = {"d_loss": d_loss.item(), "g_loss": g_loss.item()}
+        if self.loss == "wgan-gp":
+            out["gp"] = gp.item()
+        return out
+
+
+# ---------------------------------------------------------------------- command line (genai-course)
+
+DEFAULTS = {  # per dataset: settings that met the targets here (benchmarks/gan.py); override with --option
+    "ring8": dict(arch="mlp", latent_dim=8, hidden=128, depth=3, pack=4, loss="nonsaturating", lr=1e-3, batch_size=256),
+    "grid25": dict(arch="mlp", latent_dim=8, hidden=128, depth=3, pack=4, loss="nonsaturating", lr=1e-3, batch_size=256),
+    "digits": dict(arch="conv", latent_dim=32, hidden=64, depth=3, pack=1, loss="nonsaturating", lr=5e-4, batch_size=64),
+    "mnist5k": dict(arch="conv", latent_dim=64, hidden=64, depth=3, pack=1, loss="nonsaturating", lr=5e-4, batch_size=64),
+}
+IMAGE_SETS = ("digits", "mnist5k")
+
+
+def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: int, out: Path,
+              options: dict) -> dict:
+    """`genai-course train gan --dataset digits|mnist5k|ring8|grid25 ...`; options: arch, latent_dim, hidden,
+    depth, pack, loss, lr, batch_size, n_critic, conditional. Returns steps, seconds and a quality figure."""
+    from course_lib import checkpoints, config, data, metrics
+    from course_lib.train import fit
+
+    known = {"arch", "latent_dim", "hidden", "depth", "pack", "loss", "lr", "batch_size", "n_critic", "conditional"}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise SystemExit(f"error: unknown gan option(s) {unknown}; known: {sorted(known)}")
+    if dataset not in DEFAULTS:
+        raise SystemExit(f"error: the gan family trains on {sorted(DEFAULTS)}, got {dataset!r}")
+    gen = config.seed_everything(seed)
+    opt = {**DEFAULTS[dataset], **options}
+    conditional = bool(opt.get("conditional", False)) and dataset in IMAGE_SETS
+    if dataset in IMAGE_SETS:
+        train = data.load(dataset, split="train")
+        X, Y = train.images, train.labels
+    else:
+        toy = data.load(dataset, n=20000, seed=seed)
+        X, Y = toy.x, None
+    cfg = dict(data_shape=list(X.shape[1:]), latent_dim=int(opt["latent_dim"]), hidden=int(opt["hidden"]),
+               depth=int(opt["depth"]), arch=str(opt["arch"]), num_classes=10 if conditional else 0,
+               pack=int(opt["pack"]))
+    model = build(cfg)
+    if steps is None and seconds is None:
+        steps = config.budget(5000, 200)
+    trainer = GANTrainer(model, loss=str(opt["loss"]), lr=float(opt["lr"]), n_critic=int(opt.get("n_critic", 1)),
+                         generator=gen, decay_steps=steps, decay_seconds=seconds)
+    bs = int(opt["batch_size"])
+
+    def batch():
+        idx = torch.randint(0, len(X), (bs,), generator=gen)
+        return (X[idx], Y[idx]) if conditional else X[idx]
+
+    hist = fit(model, None, batch, step_fn=trainer, steps=steps, seconds=seconds, progress=False)
+    summary = {"steps": len(hist.steps), "seconds": round(hist.seconds, 1)}
+    g = torch.Generator().manual_seed(seed)
+    if dataset in IMAGE_SETS:
+        fake = model.sample(1000, generator=g)
+        test = data.load(dataset, split="test").images
+        summary["frechet_distance_vs_test"] = round(metrics.digit_frechet_distance(fake, test), 2)
+        if conditional:
+            labels = torch.arange(1000) % 10
+            pred = metrics.classify_digits(model.sample(1000, labels=labels, generator=g))
+            summary["class_accuracy"] = round(float((pred == labels).float().mean()), 3)
+    else:
+        cov = metrics.mode_coverage(model.sample(2500, generator=g), toy.modes, toy.std)
+        summary.update(modes_covered=f"{cov.covered}/{cov.total}",
+                       high_quality_fraction=round(cov.high_quality_fraction, 3))
+    checkpoints.save(out, model, cfg, family="gan", dataset=dataset, seed=seed, loss=str(opt["loss"]), **summary)
+    return summary
+
+
+def cli_sample(ckpt: dict, *, n: int, seed: int, out: Path | None, options: dict) -> str:
+    """`genai-course sample CKPT --n N --out S.npz`: images float32 (N, 1, H, W) in [0, 1] (+ labels when
+    conditional: 0..9 in turn, or --option label=D); 2-D toy models write points (N, 2) as `x`."""
+    model = build(ckpt["config"])
+    model.load_state_dict(ckpt["state_dict"])
+    model.eval()
+    gen = torch.Generator().manual_seed(seed)
+    labels = None
+    if model.num_classes:
+        labels = (torch.full((n,), int(options["label"]), dtype=torch.long) if "label" in options
+                  else torch.arange(n) % model.num_classes)
+    x = model.sample(n, labels=labels, generator=gen)
+    key = "images" if x.dim() == 4 else "x"
+    arrays = {key: x.float().numpy().astype(np.float32)}
+    if labels is not None:
+        arrays["labels"] = labels.numpy()
+    if out is None:
+        return f"drew {n} samples of shape {tuple(x.shape[1:])} (no --out given, nothing written)"
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp.npz")    # np.savez adds .npz unless the name ends with it
+    np.savez(tmp, **arrays)
+    tmp.replace(out)
+    return f"wrote {n} samples {tuple(x.shape[1:])} to {out}" + (" with labels" if labels is not None else "")
