@@ -3,7 +3,7 @@
 CharTokenizer is the simplest useful one: one id per character. The name models of the course (bigram,
 MLP) use `from_words`, which reserves id 0 for a boundary character "." that marks both the start and
 the end of a word, so "emma" is modelled as ".emma." and a model learns when a name ends.
-(A byte-pair tokenizer comes later in the course.)
+BPETokenizer (byte-level byte-pair encoding, notebook 05) learns merges of frequent adjacent tokens.
 """
 from __future__ import annotations
 
@@ -136,3 +136,177 @@ def check_words(words) -> list[str]:
     if not words:
         raise ValueError("words must contain at least one word, got an empty list")
     return words
+
+
+# ---- byte-pair encoding ---------------------------------------------------------------------------
+# Byte-level BPE (the GPT-2 idea, minus its byte-to-unicode table): start from the 256 byte values, so
+# any string can be encoded, then repeatedly merge the most frequent adjacent pair into a new token.
+# Text is first split into chunks (a word with its leading space, a run of digits, punctuation,
+# whitespace) and merges never cross a chunk border, so "the" and " the" are learned as units but
+# "e t" across a word gap is not. Counting pairs per distinct chunk (times its frequency) keeps
+# training on a few hundred thousand characters to seconds in plain Python.
+import re as _re
+from collections import Counter as _Counter
+
+_CHUNK = _re.compile(r" ?[A-Za-z]+| ?[0-9]+| ?[^\sA-Za-z0-9]+|\s+(?!\S)|\s+")
+
+
+def get_pair_counts(ids, counts: dict | None = None, weight: int = 1) -> dict:
+    """How often each adjacent pair occurs in `ids`: [1, 2, 1, 2] -> {(1, 2): 2, (2, 1): 1}."""
+    counts = {} if counts is None else counts
+    for pair in zip(ids, ids[1:]):
+        counts[pair] = counts.get(pair, 0) + weight
+    return counts
+
+
+def merge_pair(ids, pair: tuple, new_id: int) -> list[int]:
+    """One BPE merge step: every non-overlapping occurrence of `pair`, left to right, becomes `new_id`.
+
+    >>> merge_pair([1, 2, 3, 1, 2], (1, 2), 9)
+    [9, 3, 9]
+    """
+    out, i, a, b = [], 0, pair[0], pair[1]
+    while i < len(ids):
+        if i + 1 < len(ids) and ids[i] == a and ids[i + 1] == b:
+            out.append(new_id)
+            i += 2
+        else:
+            out.append(ids[i])
+            i += 1
+    return out
+
+
+class BPETokenizer:
+    """Byte-level byte-pair encoding: ids 0-255 are bytes, id 256 + k is the k-th learned merge.
+
+    >>> tok = BPETokenizer.train("low lower lowest " * 20, vocab_size=260)
+    >>> tok.decode(tok.encode("lowest slower")) == "lowest slower"
+    True
+    """
+
+    def __init__(self, merges=()):
+        merges = [tuple(int(x) for x in m) for m in merges]
+        self.merges: dict[tuple[int, int], int] = {}  # (a, b) -> new id, in the order learned
+        self.vocab: dict[int, bytes] = {i: bytes([i]) for i in range(256)}
+        for k, (a, b) in enumerate(merges):
+            new_id = 256 + k
+            if a not in self.vocab or b not in self.vocab:
+                raise ValueError(f"merge {k} ({a}, {b}) uses an id not defined before it")
+            self.merges[(a, b)] = new_id
+            self.vocab[new_id] = self.vocab[a] + self.vocab[b]
+        self._cache: dict[str, list[int]] = {}
+
+    # ---- training -------------------------------------------------------------------------------
+    @classmethod
+    def train(cls, text: str, vocab_size: int, verbose: bool = False) -> "BPETokenizer":
+        """Learn vocab_size - 256 merges from `text` (stops early if no pair occurs twice)."""
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a str, got {type(text).__name__}")
+        if not isinstance(vocab_size, int) or vocab_size < 256:
+            raise ValueError(f"vocab_size must be an int >= 256 (the byte alphabet), got {vocab_size!r}")
+        chunks = _Counter(_CHUNK.findall(text))                       # distinct chunk -> frequency
+        words = [(list(c.encode("utf-8")), n) for c, n in chunks.items()]
+        merges = []
+        for k in range(vocab_size - 256):
+            counts: dict = {}
+            for ids, n in words:
+                get_pair_counts(ids, counts, n)
+            if not counts:
+                break
+            # Most frequent pair; ties broken by the smaller pair so training is deterministic.
+            pair = max(counts, key=lambda p: (counts[p], -p[0], -p[1]))
+            if counts[pair] < 2:
+                break
+            new_id = 256 + k
+            words = [(merge_pair(ids, pair, new_id) if len(ids) > 1 else ids, n) for ids, n in words]
+            merges.append(pair)
+            if verbose:
+                tok = cls(merges)
+                print(f"merge {k + 1}: {tok.vocab[pair[0]]!r} + {tok.vocab[pair[1]]!r} -> "
+                      f"{tok.vocab[new_id]!r} ({counts[pair]} times)")
+        return cls(merges)
+
+    # ---- use ------------------------------------------------------------------------------------
+    @property
+    def vocab_size(self) -> int:
+        return len(self.vocab)
+
+    def __len__(self) -> int:
+        return self.vocab_size
+
+    def _encode_chunk(self, chunk: str) -> list[int]:
+        """Apply the merges to one chunk, always the earliest-learned merge first (as in training)."""
+        ids = list(chunk.encode("utf-8"))
+        while len(ids) > 1:
+            pairs = set(zip(ids, ids[1:]))
+            pair = min(pairs, key=lambda p: self.merges.get(p, float("inf")))
+            if pair not in self.merges:
+                break
+            ids = merge_pair(ids, pair, self.merges[pair])
+        return ids
+
+    def encode(self, text: str) -> list[int]:
+        """str -> ids. Any string works (unknown characters fall back to their UTF-8 bytes)."""
+        if not isinstance(text, str):
+            raise TypeError(f"encode expects a str, got {type(text).__name__}")
+        out = []
+        for chunk in _CHUNK.findall(text):
+            ids = self._cache.get(chunk)
+            if ids is None:
+                ids = self._encode_chunk(chunk)
+                if len(self._cache) < 100_000:
+                    self._cache[chunk] = ids
+            out.extend(ids)
+        return out
+
+    def decode(self, ids) -> str:
+        """ids -> str (a 1-D tensor/array works too). Invalid UTF-8 from a sampled id sequence is shown
+        as U+FFFD rather than raising, since a model may emit half a multi-byte character."""
+        if hasattr(ids, "tolist"):
+            ids = ids.tolist()
+        parts = []
+        for i in ids:
+            if isinstance(i, bool) or not isinstance(i, int) or i not in self.vocab:
+                raise ValueError(f"ids must be ints in [0, {self.vocab_size - 1}], got {i!r}")
+            parts.append(self.vocab[i])
+        return b"".join(parts).decode("utf-8", errors="replace")
+
+    def token_str(self, i: int) -> str:
+        """A readable form of one token, e.g. ' the' (for tables and plots)."""
+        return self.vocab[i].decode("utf-8", errors="replace")
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, BPETokenizer) and self.merges == other.merges
+
+    def __repr__(self) -> str:
+        return f"BPETokenizer(vocab_size={self.vocab_size}, merges={len(self.merges)})"
+
+    # ---- persistence ------------------------------------------------------------------------------
+    def save(self, path) -> Path:
+        """Write the merges (the whole tokenizer) as JSON, atomically."""
+        path = Path(path)
+        payload = {"type": "BPETokenizer", "merges": [list(p) for p in self.merges]}
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(payload, f)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path) -> "BPETokenizer":
+        """Read a tokenizer written by `save`."""
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"no tokenizer file at {path}")
+        try:
+            payload = json.loads(path.read_text(encoding="utf-8"))
+            if payload.get("type") != "BPETokenizer":
+                raise ValueError(f"type is {payload.get('type')!r}")
+            return cls(payload["merges"])
+        except (ValueError, KeyError, AttributeError, TypeError) as err:
+            raise ValueError(f"{path} is not a BPETokenizer file written by BPETokenizer.save "
+                             f"({err})") from None
