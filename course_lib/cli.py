@@ -1,4 +1,5 @@
-"""The `genai-course` command: environment check, headless notebook runs, benchmarks, releases."""
+"""The `genai-course` command: environment check, headless notebook runs, benchmarks, training, and the
+instructor verbs (assign, collect, autograde, feedback, grades, status) of course_lib.instructor."""
 from __future__ import annotations
 
 import argparse
@@ -108,11 +109,6 @@ def _sample(args) -> int:
     return 0
 
 
-def _release(args) -> int:
-    from course_lib import grading
-    return grading.main(["release", *(["--all"] if args.all else args.names)])
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="genai-course", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -156,10 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="family-specific setting, e.g. --option temperature=0.8 (repeatable)")
     p.set_defaults(func=_sample)
 
-    p = sub.add_parser("release", help="regenerate exercises/ from solutions/ (nbgrader)")
-    p.add_argument("names", nargs="*", help="assignment names, e.g. 01_foundations")
-    p.add_argument("--all", action="store_true", help="every assignment in solutions/")
-    p.set_defaults(func=_release)
+    from course_lib import instructor  # assign (alias: release), collect, autograde, feedback, grades, status
+    instructor.add_verbs(sub)
     return parser
 
 

@@ -1,5 +1,7 @@
 """nbgrader plumbing: release exercises from solutions, validate notebooks, autograde a batch.
 
+(The course folder's gradebook side, collect/autograde/feedback/grades/status, is course_lib.gradebook.)
+
 Why Python rather than the `nbgrader` command: the release must be byte-for-byte reproducible (a test
 regenerates exercises/ and compares), and autograding runs in a throw-away course folder with its own
 gradebook, so a test or an instructor's trial run never touches a real gradebook.
@@ -16,7 +18,6 @@ import re
 import shutil
 import sys
 import tempfile
-import warnings
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -24,6 +25,7 @@ import nbformat
 import nbformat.reader
 
 from course_lib import badges
+from course_lib.config import progress
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RELEASE_TAG = "raises-exception"  # nbval: this cell may raise (the stubs raise NotImplementedError)
@@ -192,6 +194,39 @@ def validate(path: Path, invert: bool = False, *, timeout: int | None = None) ->
     return Validator(config=config, invert=invert).validate(str(path.resolve()))
 
 
+def problems(path: Path, invert: bool = False, *, timeout: int | None = None) -> list[str]:
+    """validate() as readable lines naming each cell by its grade_id: empty when the notebook is right.
+
+    A solution (invert=False) must pass every test; a release (invert=True) must fail every one.
+    """
+    result = validate(path, invert=invert, timeout=timeout)
+    nb = _read(path)
+    by_source = {c.source.strip(): c.get("metadata", {}).get("nbgrader", {}).get("grade_id", "?") for c in nb.cells}
+    what = {"failed": "fails its tests", "passed": "passes its tests without a solution",
+            "changed": "was changed", "type_changed": "changed type"}
+    out = []
+    for kind, cells in sorted(result.items()):
+        for entry in cells if isinstance(cells, list) else [cells]:
+            source = entry.get("source", "") if isinstance(entry, dict) else str(entry)
+            out.append(f"{path}: cell {by_source.get(source.strip(), '?')!r} {what.get(kind, kind)}")
+    return out
+
+
+def assign(assignment: str, *, root: Path = REPO_ROOT, timeout: int | None = None) -> tuple[list[Path], list[str]]:
+    """Regenerate exercises/<assignment>/ and validate both sides: (written files, problems).
+
+    A problem is a solution cell that fails its own tests, or a release whose tests pass without a
+    solution (the stubs must fail every test, or a blank submission earns points).
+    """
+    written = generate_release(assignment, root=root)
+    source_name, release_name = _folders(load_config(root))
+    found = []
+    for source in sorted((Path(root) / source_name / assignment).glob("*.ipynb")):
+        found += problems(source, timeout=timeout)
+        found += problems(Path(root) / release_name / assignment / source.name, invert=True, timeout=timeout)
+    return written, found
+
+
 # -------------------------------------------------------------------------------------------- autograde
 def _grade_ids(nb) -> list[str]:
     return [c.metadata.nbgrader["grade_id"] for c in nb.cells
@@ -215,7 +250,11 @@ def restore_deleted_tests(release_nb, submission_nb) -> list[str]:
     nbgrader restores an edited test cell from its gradebook but scores a deleted one 0, so deleting a
     test would cost a correct solution its points. Each cell goes back after the nearest release
     cell before it that the submission still has; nbgrader then restores the hidden tests as usual.
+    A submission with none of the release's cells (its metadata stripped) is left alone: there is no
+    telling where the tests belong, so it is reported by check_submission and graded by hand.
     """
+    if not set(_grade_ids(release_nb)) & set(_grade_ids(submission_nb)):
+        return []
     restored, anchor = [], -1  # insert after submission cell `anchor`
     for cell in release_nb.cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
@@ -233,22 +272,6 @@ def restore_deleted_tests(release_nb, submission_nb) -> list[str]:
             submission_nb.cells.insert(anchor, cell)
             restored.append(meta["grade_id"])
     return restored
-
-
-@contextlib.contextmanager
-def _isolated_env(folder: Path):
-    """nbgrader calls `alembic` from PATH (needs this environment's bin); kernels' files stay in `folder`."""
-    saved = {k: os.environ.get(k) for k in ("PATH", "JUPYTER_RUNTIME_DIR")}
-    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), saved["PATH"] or ""])
-    os.environ["JUPYTER_RUNTIME_DIR"] = str(folder / "runtime")
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _as_paths(student: str, value) -> list[Path]:
@@ -273,13 +296,17 @@ def _check_student_id(student) -> None:
 
 
 def autograde(assignment: str, submissions: Mapping[str, object], *, timeout: int = 30,
-              root: Path = REPO_ROOT, workdir: Path | None = None) -> dict[str, dict]:
+              memory_mb: int | None = 4096, root: Path = REPO_ROOT, workdir: Path | None = None,
+              show_progress: bool = False) -> dict[str, dict]:
     """Autograde a batch with nbgrader in a throw-away course folder; one bad submission never stops it.
 
     submissions: student id -> notebook path, folder of notebooks, or list of paths. With a single
     notebook in the assignment, a submitted file is graded as that notebook whatever its name.
     timeout: seconds per cell (an infinite loop is interrupted and scores 0 on the tests it breaks).
+    memory_mb: address-space limit of each student's kernel (None: no limit).
     workdir: keep the course folder (gradebook, autograded notebooks) there instead of a temporary one.
+    The source notebooks are removed from the course folder once nbgrader has them in its gradebook,
+    so a submission cannot read the hidden tests from there.
 
     Returns student -> {"score", "max_score" (all grade cells, written answers included),
     "code_score", "max_code_score" (autograded tests only), "needs_manual_grade",
@@ -288,6 +315,7 @@ def autograde(assignment: str, submissions: Mapping[str, object], *, timeout: in
     back before grading, "error": nbgrader's log of what failed, or None}.
     With several notebooks in the assignment the cells are keyed "notebook/grade_id".
     """
+    from course_lib import gradebook
     if not isinstance(submissions, Mapping):
         raise TypeError(f"submissions must map student id -> notebook path(s), got {type(submissions).__name__}")
     if not (isinstance(timeout, int) and timeout > 0):
@@ -296,88 +324,31 @@ def autograde(assignment: str, submissions: Mapping[str, object], *, timeout: in
         _check_student_id(student)
     files = {student: _as_paths(student, value) for student, value in submissions.items()}
     config = load_config(root)
-    source_name, release_name = _folders(config)
+    source_name, _ = _folders(config)
     if not (Path(root) / source_name / assignment).is_dir():
         raise FileNotFoundError(f"no assignment {assignment!r} in {Path(root) / source_name}; "
                                 f"known: {', '.join(assignments(root)) or 'none'}")
     with contextlib.ExitStack() as stack:
         course = Path(workdir or stack.enter_context(tempfile.TemporaryDirectory(prefix="grade-")))
         course.mkdir(parents=True, exist_ok=True)
-        stack.enter_context(_isolated_env(course))
-        stack.enter_context(warnings.catch_warnings())
-        warnings.filterwarnings("ignore", message="Object of type .* not in session")  # harmless, nbgrader's
-        api = _course_api(course, config, timeout)
+        stack.enter_context(gradebook.isolated_env(course))
+        api = gradebook.course_api(course, config=config, timeout=timeout, memory_mb=memory_mb,
+                                   exchange=course / "exchange")
         shutil.copytree(Path(root) / source_name / assignment, course / source_name / assignment,
                         ignore=shutil.ignore_patterns(*IGNORE), dirs_exist_ok=True)
-        result = api.generate_assignment(assignment)
-        if not result["success"]:
-            raise GradingError(f"nbgrader could not generate {assignment!r}:\n{result.get('error', '')}")
-        release = {p.name: p for p in (course / release_name / assignment).glob("*.ipynb")}
-        return {student: _grade_one(api, course, assignment, student, paths, release)
-                for student, paths in files.items()}
-
-
-def _course_api(course: Path, config, timeout: int):
-    """An NbGraderAPI whose course folder, gradebook and exchange all live inside `course`."""
-    from nbgrader.apps import NbGraderAPI
-    from traitlets.config import Config
-    local = Config()
-    local.merge(config)
-    local.CourseDirectory.root = str(course)
-    local.CourseDirectory.db_url = f"sqlite:///{course / 'gradebook.db'}"
-    local.Exchange.root = str(course / "exchange")
-    local.Execute.timeout = timeout
-    # OverwriteCells.add_missing_cells stays off: it crashes on a cell deleted after a read-only cell
-    # (nbgrader 0.9.6); restore_deleted_tests does that job before nbgrader sees the submission.
-    return NbGraderAPI(config=local)
-
-
-def _grade_one(api, course: Path, assignment: str, student: str, paths: list[Path], release: dict) -> dict:
-    source_name = api.coursedir.submitted_directory
-    folder = course / source_name / student / assignment
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    missing, restored = [], []
-    for path in paths:
-        name = next(iter(release)) if len(release) == 1 else path.name
-        target = folder / name
-        shutil.copyfile(path, target)
-        if name not in release:
-            continue
-        try:
-            nb, release_nb = _read(target), _read(release[name])
-        except Exception:  # not a notebook at all: nbgrader fails on it and we report its error below
-            continue
-        missing += check_submission(release_nb, nb)
-        put_back = restore_deleted_tests(release_nb, nb)
-        if put_back:
-            target.write_text(nbformat.writes(nb), encoding="utf-8")
-            restored += put_back
-    result = api.autograde(assignment, student)
-    report = _scores(api, assignment, student, several=len(release) > 1)
-    report["missing_grade_ids"], report["restored_tests"] = missing, restored
-    report["error"] = None if result["success"] else result.get("log") or result.get("error") or "failed"
-    return report
-
-
-def _scores(api, assignment: str, student: str, several: bool) -> dict:
-    """Read one student's scores back from the gradebook."""
-    from nbgrader.api import MissingEntry
-    with api.gradebook as gb:
-        try:
-            sub = gb.find_submission(assignment, student)
-        except MissingEntry:
-            return {"score": 0.0, "max_score": None, "code_score": 0.0, "max_code_score": None,
-                    "needs_manual_grade": False, "cells": {}}
-        cells = {}
-        for nb in sub.notebooks:
-            for g in nb.grades:
-                key = f"{nb.name}/{g.name}" if several else g.name
-                cells[key] = {"score": g.score, "max_score": g.max_score, "auto_score": g.auto_score,
-                              "needs_manual_grade": g.needs_manual_grade}
-        return {"score": sub.score, "max_score": sub.max_score, "code_score": sub.code_score,
-                "max_code_score": sub.max_code_score, "needs_manual_grade": sub.needs_manual_grade,
-                "cells": cells}
+        release = gradebook.ensure_assignment(api, assignment)
+        for nb in (course / source_name / assignment).glob("*.ipynb"):
+            nb.unlink()  # nbgrader grades from its gradebook's copy
+        for student, paths in files.items():
+            folder = course / api.coursedir.submitted_directory / student / assignment
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            for path in paths:
+                name = next(iter(release)) if len(release) == 1 else path.name
+                shutil.copyfile(path, folder / name)
+        return {student: gradebook.grade_student(api, assignment, student, release)
+                for student in progress(list(files), desc=f"autograde {assignment}", unit="submission",
+                                        disable=not show_progress)}
 
 
 # -------------------------------------------------------------------------------------------------- CLI

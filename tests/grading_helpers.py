@@ -89,3 +89,147 @@ def cell(nb, grade_id):
 def remove_asserts(source: str) -> str:
     """An 'edited' test cell: every assert replaced by pass."""
     return re.sub(r"^(\s*)assert .*$", r"\1pass", source, flags=re.M)
+
+
+# ------------------------------------------------------------------------- a robustness batch of submissions
+# Built from any one-notebook assignment of solutions/ and its release: every way a real class breaks a
+# submission, each with the test scores it deserves. Functions are made wrong by wrapping them, so the
+# generator needs to know nothing about what an assignment's functions compute.
+WRONG = "\n\n" + """for _name in {names!r}:
+    def _wrong(*args, _real=globals()[_name], **kwargs):
+        {body}
+    globals()[_name] = _wrong
+"""
+ALWAYS_WRONG = "return None  # a wrong answer, whatever the input"
+HIDDEN_WRONG = ("import linecache, sys\n"  # right when called from visible test lines, wrong from hidden ones
+                "        f = sys._getframe(1)\n"
+                "        while f.f_back is not None and f.f_code.co_name != '<module>':\n"
+                "            f = f.f_back\n"
+                "        above = linecache.getlines(f.f_code.co_filename)[:f.f_lineno - 1]\n"
+                "        hidden = any('BEGIN HIDDEN TESTS' in line for line in above)\n"
+                "        return None if hidden else _real(*args, **kwargs)")
+READ_HIDDEN = '''import glob, json, os
+marker = "### BEGIN " + "SOLUTION"  # spelled in two pieces so this cell does not find itself
+found = 0
+for path in glob.glob(os.path.join("..", "..", "..", "**", "*.ipynb"), recursive=True):
+    try:
+        nb = json.load(open(path))
+    except Exception:
+        continue
+    for c in nb.get("cells", []):
+        src = "".join(c.get("source", []))
+        if marker in src and c.get("cell_type") == "code":
+            found += 1
+            exec(src.replace(marker, "").replace("### END " + "SOLUTION", ""))
+print("solution cells found:", found)
+'''
+OVERWRITE_GRADEBOOK = '''import pathlib
+for folder in [pathlib.Path.cwd(), *pathlib.Path.cwd().parents][:5]:
+    for db in folder.glob("*.db"):
+        db.write_bytes(b"not a gradebook any more")
+        print("overwrote", db)
+'''
+
+
+def _ids(nb, *, solution: bool) -> list[str]:
+    return [c.metadata.nbgrader.grade_id for c in nb.cells if c.cell_type == "code"
+            and c.metadata.get("nbgrader", {}).get("solution" if solution else "grade")
+            and not (not solution and c.metadata.nbgrader.get("solution"))]
+
+
+def _defined(source: str) -> list[str]:
+    import ast
+    return [n.name for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)]
+
+
+def _insert_after(nb, grade_id, source):
+    nb.cells.insert(nb.cells.index(cell(nb, grade_id)) + 1, nbformat.v4.new_code_cell(source))
+
+
+def robustness_cases(release, source) -> dict[str, tuple[object, dict]]:
+    """case -> (notebook or raw bytes, expectation) for one assignment.
+
+    expectation: "tests" {test grade_id: points expected}, "error" (True: nbgrader reports a failure),
+    "missing" (grade_ids check_submission reports), "restored" (test cells put back).
+    """
+    points = {c.metadata.nbgrader.grade_id: float(c.metadata.nbgrader.points) for c in release.cells
+              if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")
+              and not c.metadata.nbgrader.get("solution")}
+    tests, solutions = list(points), _ids(release, solution=True)
+    good = solved(release, source)
+    full, zero = dict(points), {t: 0.0 for t in tests}
+    last = solutions[-1]  # wrong answers go here: only the tests after it can depend on it
+    after = [t for t in tests if release.cells.index(cell(release, t)) > release.cells.index(cell(release, last))]
+    lose_last = {**full, **{t: 0.0 for t in after}}
+    hidden_src = cell(source, after[0]).source
+    names = _defined(cell(good, last).source)
+    hidden_part = hidden_src.split("### BEGIN HIDDEN TESTS")[-1]
+    assert "### BEGIN HIDDEN TESTS" in hidden_src and any(n in hidden_part for n in names), \
+        f"{after[0]} has no hidden test calling {names}: the 'fails hidden' case needs one"
+
+    def variant(edit):
+        nb = copy.deepcopy(good)
+        edit(nb)
+        return nb
+
+    def ok(tests=None, **kw):
+        return {"tests": full if tests is None else tests, "error": False, "missing": [], "restored": [], **kw}
+
+    first_code = next(i for i, c in enumerate(good.cells) if c.cell_type == "code")
+    reader = copy.deepcopy(release)  # a blank submission that looks for solutions in the grader's folders
+    reader.cells.append(nbformat.v4.new_code_cell(READ_HIDDEN))
+    cases = {
+        "correct": (good, ok()),
+        "blank": (release, ok(zero)),
+        "wrong": (variant(lambda nb: setattr(cell(nb, last), "source", cell(nb, last).source
+                                               + WRONG.format(names=names, body=ALWAYS_WRONG))), ok(lose_last)),
+        "fails_hidden": (variant(lambda nb: setattr(cell(nb, last), "source", cell(nb, last).source
+                                                      + WRONG.format(names=names, body=HIDDEN_WRONG))),
+                         ok(lose_last)),
+        "raises_at_import": (variant(lambda nb: nb.cells.insert(first_code, nbformat.v4.new_code_cell(
+            "import not_a_module_xyz"))), ok()),
+        "infinite_loop": (variant(lambda nb: _insert_after(nb, solutions[0], "while True:\n    pass")), ok()),
+        "exhausts_memory": (variant(lambda nb: _insert_after(nb, solutions[0], "big = bytearray(3 * 2**30)")),
+                            ok()),
+        "prints_megabytes": (variant(lambda nb: _insert_after(
+            nb, solutions[0], "print('x' * 5_000_000)\nfor i in range(100_000):\n    print(i, 'y' * 50)")), ok()),
+        "deletes_test": (variant(lambda nb: nb.cells.remove(cell(nb, tests[-1]))),
+                         ok(missing=[tests[-1]], restored=[tests[-1]])),
+        "edits_test": (variant(lambda nb: (
+            setattr(cell(nb, last), "source", cell(nb, last).source + WRONG.format(names=names, body=ALWAYS_WRONG)),
+            [setattr(cell(nb, t), "source", remove_asserts(cell(nb, t).source)) for t in after])),
+                       ok(lose_last)),
+        "strips_metadata": (variant(lambda nb: [c.metadata.pop("nbgrader", None) for c in nb.cells]),
+                            ok(zero, missing=[c.metadata.nbgrader.grade_id for c in release.cells
+                                              if "nbgrader" in c.metadata])),
+        "renamed": (good, ok()),
+        "colab": (variant(lambda nb: (nb.metadata.update(colab={"provenance": []}),
+                                      [c.metadata.update(id="colab-" + str(i)) for i, c in enumerate(nb.cells)])),
+                  ok()),
+        "not_json": (b'{"cells": [ this is not json', {"tests": None, "error": True, "missing": [], "restored": []}),
+        "reads_hidden_tests": (reader, ok(zero)),
+        "overwrites_gradebook": (variant(lambda nb: _insert_after(nb, solutions[0], OVERWRITE_GRADEBOOK)),
+                                 {"tests": None, "error": True, "missing": [], "restored": []}),
+    }
+    return cases
+
+
+PADDING = ("correct", "wrong", "fails_hidden", "blank")  # more students, to make a class-sized batch
+
+
+def robustness_batch(assignments: dict[str, tuple], size: int = 40) -> dict[str, list]:
+    """assignment -> [(student, notebook or bytes, expectation)], at least `size` submissions in all.
+
+    assignments: name -> (release notebook, source notebook). Every case once per assignment, then
+    copies of PADDING cases until the batch has `size` submissions.
+    """
+    out = {name: [(case, nb, exp) for case, (nb, exp) in robustness_cases(*nbs).items()]
+           for name, nbs in assignments.items()}
+    i = 0
+    while sum(map(len, out.values())) < size:
+        name = list(out)[i % len(out)]
+        case = PADDING[(i // len(out)) % len(PADDING)]
+        nb, exp = next((nb, exp) for c, nb, exp in out[name] if c == case)
+        out[name].append((f"{case}_{i:02d}", nb, exp))
+        i += 1
+    return out

@@ -76,8 +76,9 @@ def test_release_equals_nbgrader_generate_assignment(course, tmp_path):
     """Our preprocessor chain gives what `nbgrader generate_assignment` gives, plus the nbval tags."""
     grading.generate_release(toy.NAME, root=course)
     ours = json.loads((course / "exercises" / toy.NAME / f"{toy.NAME}.ipynb").read_text())
-    api = grading._course_api(course, grading.load_config(course), timeout=5)
-    with grading._isolated_env(tmp_path):
+    from course_lib import gradebook
+    with gradebook.isolated_env(tmp_path):
+        api = gradebook.course_api(course, timeout=5, exchange=tmp_path / "exchange")
         result = api.generate_assignment(toy.NAME)
     assert result["success"], result.get("log")
     theirs = json.loads((course / "exercises" / toy.NAME / f"{toy.NAME}.ipynb").read_text())

@@ -1,0 +1,96 @@
+"""Benchmark autograding against issue 7's targets and write benchmarks/results/grading.json.
+
+Targets (this CPU, kernel start included): one submission autogrades in <= 10 s; a batch of 40 in
+<= 5 minutes. For each one-notebook assignment of solutions/ it times
+  - one correct submission alone (a whole `grading.autograde` call: gradebook set-up, release, grading),
+  - the robustness batch of tests/grading_helpers.py padded to 40 submissions (correct, blank, wrong,
+    infinite loop, memory hog, megabytes of output, hostile code ...), graded in one call.
+The infinite loop costs the per-cell timeout (10 s here, as in the tests; 30 s by default).
+
+    python benchmarks/grading.py                    # every assignment (about 3-6 minutes each)
+    python benchmarks/grading.py 01_foundations     # one assignment
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+from course_lib import bench, grading
+from course_lib.grading import REPO_ROOT
+
+sys.path.insert(0, str(REPO_ROOT / "tests"))
+import grading_helpers  # noqa: E402  (the batch generator the tests use)
+
+TIMEOUT, MEMORY_MB, BATCH = 10, 2048, 40
+TARGET_ONE, TARGET_BATCH = 10.0, 300.0
+
+
+def time_assignment(name: str) -> list[dict]:
+    source_path = next((REPO_ROOT / "solutions" / name).glob("*.ipynb"))
+    release = nbformat.read(REPO_ROOT / "exercises" / name / source_path.name, as_version=4)
+    source = nbformat.read(source_path, as_version=4)
+    cases = grading_helpers.robustness_batch({name: (release, source)}, size=BATCH)[name]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        good = Path(tmp) / "good.ipynb"
+        nbformat.write(grading_helpers.solved(release, source), good)
+        start = time.perf_counter()
+        one = grading.autograde(name, {"good": good}, timeout=TIMEOUT, memory_mb=MEMORY_MB)
+        seconds = time.perf_counter() - start
+        assert one["good"]["code_score"] == one["good"]["max_code_score"], one
+        rows.append({"assignment": name, "what": "one correct submission (whole call)", "submissions": 1,
+                     "seconds": round(seconds, 1), "seconds_per_submission": round(seconds, 1),
+                     "target_seconds": TARGET_ONE})
+        inbox = Path(tmp) / "inbox"
+        inbox.mkdir()
+        submissions = {}
+        for student, nb, _ in cases:
+            path = inbox / f"{student}.ipynb"
+            path.write_bytes(nb if isinstance(nb, bytes) else nbformat.writes(nb).encode())
+            submissions[student] = path
+        start = time.perf_counter()
+        reports = grading.autograde(name, submissions, timeout=TIMEOUT, memory_mb=MEMORY_MB, show_progress=True)
+        seconds = time.perf_counter() - start
+        wrong = [s for s, _, exp in cases if exp["tests"] is not None
+                 and reports[s]["code_score"] != sum(exp["tests"].values())]
+        rows.append({"assignment": name, "what": f"robustness batch ({len(cases)} mixed submissions)",
+                     "submissions": len(cases), "seconds": round(seconds, 1),
+                     "seconds_per_submission": round(seconds / len(cases), 1), "target_seconds": TARGET_BATCH,
+                     "all_scores_as_expected": not wrong})
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("assignments", nargs="*", help="default: every one-notebook assignment of solutions/")
+    args = parser.parse_args()
+    names = args.assignments or [a for a in grading.assignments()
+                                 if len(list((REPO_ROOT / "solutions" / a).glob("*.ipynb"))) == 1]
+    rows = []
+    for name in names:
+        rows += time_assignment(name)
+        for row in rows[-2:]:
+            print(f"{row['assignment']:<16} {row['what']:<45} {row['seconds']:7.1f} s "
+                  f"({row['seconds_per_submission']} s each)")
+    bench.write_json("grading", {
+        "title": "Autograding time (nbgrader, kernel start included)",
+        "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "command": " ".join(["python benchmarks/grading.py", *sys.argv[1:]]),
+        "machine": bench.machine(), "rows": rows,
+        "notes": [f"Targets: <= {TARGET_ONE:g} s for one submission, <= {TARGET_BATCH:g} s for a batch of 40.",
+                  f"Per-cell timeout {TIMEOUT} s (the batch's infinite loop costs it once), kernel memory "
+                  f"limit {MEMORY_MB} MiB.",
+                  "Each submission starts its own kernel; importing torch in the assignment's first cell is "
+                  "most of the per-submission time.",
+                  "Measured while other jobs shared the 2 cores: a quiet machine is faster."]})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,351 @@
+"""The instructor's course folder: autograde submissions into a gradebook, hand back feedback, export
+grades, show where each assignment stands (course_lib.collect lays the submissions out first).
+
+nbgrader does the work (through its Python API, NbGraderAPI); this module adds what a class of 300
+needs on top: submissions laid out from any zip or folder, a check that every submission still has
+the release's grade cells (nbgrader silently scores a stripped one 0), deleted test cells put back,
+a memory limit in the student's kernel, output cut to a sane size, a gradebook that one hostile
+submission cannot wreck, and a progress bar.
+
+The course folder is nbgrader's: solutions/ (source), exercises/ (release), submitted/, autograded/,
+feedback/ and, by default, gradebook.db (SQLite). `db_url` takes any SQLAlchemy URL instead.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+import nbformat
+
+from course_lib import grading
+from course_lib.config import progress
+
+MAX_OUTPUT_CHARS = 20_000  # per output of a graded cell: a student printing megabytes stays readable
+MEMORY_MB = 4096  # address space of a student's kernel; torch imports in well under 1 GiB
+
+
+# ------------------------------------------------------------------------------------ nbgrader set-up
+def _preprocessor_base():
+    from nbgrader.preprocessors import NbGraderPreprocessor
+    return NbGraderPreprocessor
+
+
+class TruncateOutput(_preprocessor_base()):
+    """Cut every text output of a graded notebook to MAX_OUTPUT_CHARS characters.
+
+    nbgrader's LimitOutput counts lines, so one print of a 10 MB string passes through it whole.
+    """
+
+    def preprocess_cell(self, cell, resources, index):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and len(out.get("text", "")) > MAX_OUTPUT_CHARS:
+                out.text = out.text[:MAX_OUTPUT_CHARS] + "\n... [output truncated by the grader]\n"
+            for mime, value in out.get("data", {}).items():
+                if mime.startswith("text/") and isinstance(value, str) and len(value) > MAX_OUTPUT_CHARS:
+                    out.data[mime] = value[:MAX_OUTPUT_CHARS] + "\n... [output truncated by the grader]"
+        return cell, resources
+
+
+def kernel_arguments(memory_mb: int | None) -> list[str]:
+    """Extra command-line arguments for the student's kernel: a memory limit set before any cell runs.
+
+    resource.setrlimit(RLIMIT_AS) in the kernel's exec_lines: an allocation over the limit raises
+    MemoryError in that cell instead of swapping the machine to death. (A kernel run as root may raise
+    its own hard limit: grade as an unprivileged user.)
+    """
+    args = ["--HistoryManager.hist_file=:memory:"]  # nbgrader's default, kept
+    if memory_mb is not None:
+        if not (isinstance(memory_mb, int) and memory_mb > 0):
+            raise ValueError(f"memory_mb must be a positive number of MiB, got {memory_mb!r}")
+        limit = memory_mb * 2**20
+        args.append(f"--IPKernelApp.exec_lines=import resource as _r; "
+                    f"_r.setrlimit(_r.RLIMIT_AS, ({limit}, {limit})); del _r")
+    return args
+
+
+def default_db(course: Path) -> str:
+    return f"sqlite:///{Path(course).resolve() / 'gradebook.db'}"
+
+
+def course_api(course: Path, *, db_url: str | None = None, timeout: int = 30, memory_mb: int | None = MEMORY_MB,
+               config=None, exchange: Path | None = None):
+    """An NbGraderAPI on the course folder `course` (gradebook default: course/gradebook.db)."""
+    grading._nbgrader()
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.converters import Autograde
+    from nbgrader.preprocessors import LimitOutput
+    from traitlets.config import Config
+    if not (isinstance(timeout, int) and timeout > 0):
+        raise ValueError(f"timeout must be a positive number of seconds per cell, got {timeout!r}")
+    local = Config()
+    local.merge(grading.load_config(course) if config is None else config)
+    local.CourseDirectory.root = str(Path(course).resolve())
+    local.CourseDirectory.db_url = db_url or default_db(course)
+    if exchange is not None:
+        local.Exchange.root = str(exchange)
+    local.Execute.timeout = timeout
+    local.Execute.extra_arguments = kernel_arguments(memory_mb)
+    chain = list(Autograde.class_traits()["autograde_preprocessors"].default())  # nbgrader's, with TruncateOutput added
+    chain.insert(chain.index(LimitOutput) + 1, TruncateOutput)
+    local.Autograde.autograde_preprocessors = chain
+    # OverwriteCells.add_missing_cells stays off: it crashes on a cell deleted after a read-only cell
+    # (nbgrader 0.9.6); grading.restore_deleted_tests does that job before nbgrader sees the submission.
+    return NbGraderAPI(config=local)
+
+
+@contextlib.contextmanager
+def isolated_env(folder: Path):
+    """nbgrader calls `alembic` from PATH (needs this environment's bin); kernels' own files stay in `folder`."""
+    saved = {k: os.environ.get(k) for k in ("PATH", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR")}
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), saved["PATH"] or ""])
+    os.environ["JUPYTER_RUNTIME_DIR"] = str(Path(folder) / "runtime")  # kernels' connection files
+    os.environ["IPYTHONDIR"] = str(Path(folder) / ".ipython")  # the kernels' IPython profile
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Object of type .* not in session")  # nbgrader's noise
+            yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _folder(api, name: str) -> Path:
+    return Path(api.coursedir.root) / getattr(api.coursedir, f"{name}_directory")
+
+
+def ensure_assignment(api, assignment: str) -> dict[str, nbformat.NotebookNode]:
+    """Make sure the gradebook knows the assignment; returns its release notebooks by file name.
+
+    nbgrader learns an assignment (its grade cells, hidden tests, points) by generating its release.
+    That release is written to a scratch folder inside the course and thrown away: the committed
+    exercises/ are course_lib.grading's (badges, nbval tags), and nbgrader's would differ.
+    """
+    from nbgrader.api import MissingEntry
+    from nbgrader.utils import temp_attrs
+    course = Path(api.coursedir.root)
+    if not (course / api.coursedir.source_directory / assignment).is_dir():
+        raise FileNotFoundError(f"no assignment {assignment!r} in {course / api.coursedir.source_directory}; "
+                                f"known: {', '.join(grading.assignments(course)) or 'none'}")
+    with api.gradebook as gb:
+        try:
+            known = bool(gb.find_assignment(assignment).notebooks)
+        except MissingEntry:
+            known = False
+    committed = sorted((_folder(api, "release") / assignment).glob("*.ipynb"))
+    if known and committed:
+        return {p.name: grading._read(p) for p in committed}
+    scratch = Path(tempfile.mkdtemp(prefix=".nbgrader-release-", dir=course))
+    try:
+        with temp_attrs(api.coursedir, release_directory=str(scratch)):
+            result = api.generate_assignment(assignment)
+        if not result["success"]:
+            raise grading.GradingError(f"nbgrader could not generate {assignment!r}:\n{result.get('error', '')}")
+        return {p.name: grading._read(p) for p in sorted((scratch / assignment).glob("*.ipynb"))}
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------------------- autograde
+def _sqlite_path(db_url: str) -> Path | None:
+    return Path(db_url[len("sqlite:///"):]) if db_url.startswith("sqlite:///") else None
+
+
+def _others_digest(db: Path, student: str) -> str | None:
+    """A digest of every other student's grades in a SQLite gradebook; None if it is not a gradebook."""
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            rows = con.execute(
+                "SELECT s.student_id, a.name, g.auto_score, g.manual_score FROM grade g "
+                "JOIN submitted_notebook n ON g.notebook_id = n.id JOIN submitted_assignment s "
+                "ON n.assignment_id = s.id JOIN assignment a ON s.assignment_id = a.id "
+                "WHERE s.student_id != ? ORDER BY 1, 2, g.id", (student,)).fetchall()
+        finally:
+            con.close()
+    except sqlite3.DatabaseError:
+        return None
+    return hashlib.sha256(repr(rows).encode()).hexdigest()
+
+
+def grade_student(api, assignment: str, student: str, release: dict[str, nbformat.NotebookNode]) -> dict:
+    """Autograde course/submitted/<student>/<assignment>/; the report of grading.autograde's docstring.
+
+    A SQLite gradebook is copied first and put back if the student's code damaged it (every kernel runs
+    as the grader's user and could write to it): that student then gets an error to review by hand.
+    """
+    folder = _folder(api, "submitted") / student / assignment
+    missing, restored = [], []
+    for target in sorted(folder.glob("*.ipynb")):
+        if target.name not in release:
+            continue
+        try:
+            nb, release_nb = grading._read(target), release[target.name]
+        except Exception:  # not a notebook at all: nbgrader fails on it and its error is reported below
+            continue
+        missing += grading.check_submission(release_nb, nb)
+        put_back = grading.restore_deleted_tests(release_nb, nb)
+        if put_back:
+            target.write_text(nbformat.writes(nb), encoding="utf-8")
+            restored += put_back
+    db = _sqlite_path(api.coursedir.db_url)
+    backup = before = None
+    if db is not None and db.is_file():
+        backup = db.with_name(db.name + ".before-" + student)
+        shutil.copyfile(db, backup)
+        before = _others_digest(db, student)
+    try:
+        result = api.autograde(assignment, student)
+        tampered = backup is not None and _others_digest(db, student) != before
+        if tampered:
+            shutil.copyfile(backup, db)
+            with contextlib.suppress(FileNotFoundError):
+                Path(str(db) + "-journal").unlink()
+    finally:
+        if backup is not None:
+            backup.unlink(missing_ok=True)
+    report = scores(api, assignment, student, several=len(release) > 1)
+    report["missing_grade_ids"], report["restored_tests"] = missing, restored
+    if tampered:
+        report["error"] = ("the submission changed the gradebook while it ran; the gradebook was restored "
+                           "and this submission left ungraded: review it by hand")
+    else:
+        report["error"] = None if result["success"] else result.get("log") or result.get("error") or "failed"
+    return report
+
+
+def scores(api, assignment: str, student: str, several: bool = False) -> dict:
+    """One student's scores, read back from the gradebook."""
+    from nbgrader.api import MissingEntry
+    with api.gradebook as gb:
+        try:
+            sub = gb.find_submission(assignment, student)
+        except MissingEntry:
+            return {"score": 0.0, "max_score": None, "code_score": 0.0, "max_code_score": None,
+                    "needs_manual_grade": False, "cells": {}}
+        cells = {}
+        for nb in sub.notebooks:
+            for g in nb.grades:
+                key = f"{nb.name}/{g.name}" if several else g.name
+                cells[key] = {"score": g.score, "max_score": g.max_score, "auto_score": g.auto_score,
+                              "needs_manual_grade": g.needs_manual_grade}
+        return {"score": sub.score, "max_score": sub.max_score, "code_score": sub.code_score,
+                "max_code_score": sub.max_code_score, "needs_manual_grade": sub.needs_manual_grade,
+                "cells": cells}
+
+
+def submitted_students(api, assignment: str) -> list[str]:
+    root = _folder(api, "submitted")
+    return sorted(p.parent.name for p in root.glob(f"*/{assignment}") if p.is_dir())
+
+
+def autograde(assignment: str, *, course: Path = grading.REPO_ROOT, students: list[str] | None = None,
+              db_url: str | None = None, timeout: int = 30, memory_mb: int | None = MEMORY_MB,
+              show_progress: bool = True) -> dict[str, dict]:
+    """Autograde every submission of `assignment` in course/submitted/ (or only `students`), one by one."""
+    course = Path(course)
+    with isolated_env(course):
+        api = course_api(course, db_url=db_url, timeout=timeout, memory_mb=memory_mb)
+        release = ensure_assignment(api, assignment)
+        students = submitted_students(api, assignment) if students is None else list(students)
+        out = {}
+        for student in progress(students, desc=f"autograde {assignment}", unit="submission",
+                                disable=not show_progress):
+            out[student] = grade_student(api, assignment, student, release)
+    return out
+
+
+# --------------------------------------------------------------------------------- feedback and grades
+def feedback(assignment: str, *, course: Path = grading.REPO_ROOT, db_url: str | None = None) -> list[Path]:
+    """nbgrader's feedback HTML for every autograded submission: course/feedback/<student>/<assignment>/."""
+    course = Path(course)
+    with isolated_env(course):
+        api = course_api(course, db_url=db_url)
+        result = api.generate_feedback(assignment)
+        if not result["success"]:
+            raise grading.GradingError(f"nbgrader could not write feedback for {assignment!r}:\n"
+                                       f"{result.get('error') or result.get('log')}")
+    return sorted((course / "feedback").glob(f"*/{assignment}/*.html"))
+
+
+GRADE_COLUMNS = ["assignment", "student", "score", "max_score", "code_score", "max_code_score",
+                 "needs_manual_grade"]
+
+
+def grades(*, course: Path = grading.REPO_ROOT, db_url: str | None = None) -> list[dict]:
+    """One row per (assignment, submission) in the gradebook, columns GRADE_COLUMNS."""
+    course = Path(course)
+    rows = []
+    with isolated_env(course):
+        api = course_api(course, db_url=db_url)
+        with api.gradebook as gb:
+            for a in sorted(gb.assignments, key=lambda a: a.name):
+                for sub in sorted(a.submissions, key=lambda s: s.student_id):
+                    rows.append({"assignment": a.name, "student": sub.student_id, "score": sub.score,
+                                 "max_score": sub.max_score, "code_score": sub.code_score,
+                                 "max_code_score": sub.max_code_score,
+                                 "needs_manual_grade": sub.needs_manual_grade})
+    return rows
+
+
+def write_csv(rows: list[dict], path: Path) -> Path:
+    """Atomically write the grade table as CSV."""
+    import csv
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=GRADE_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(buf.getvalue())
+    os.replace(tmp, path)
+    return path
+
+
+def summary(rows: list[dict], bins: int = 10) -> str:
+    """Per assignment: count, mean, median and a text histogram of scores as a percentage of the maximum."""
+    lines = []
+    for name in sorted({r["assignment"] for r in rows}):
+        mine = [r for r in rows if r["assignment"] == name]
+        pct = [100.0 * r["score"] / r["max_score"] if r["max_score"] else 0.0 for r in mine]
+        manual = sum(bool(r["needs_manual_grade"]) for r in mine)
+        lines.append(f"{name}: {len(mine)} submissions, mean {statistics.mean(pct):.1f}%, "
+                     f"median {statistics.median(pct):.1f}%" + (f", {manual} need manual grading" if manual else ""))
+        counts = [0] * bins
+        for p in pct:
+            counts[min(int(p * bins / 100), bins - 1)] += 1
+        for i, n in enumerate(counts):
+            lo = 100 * i // bins
+            lines.append(f"  {lo:3d}-{lo + 100 // bins:3d}% | {'#' * n} {n if n else ''}".rstrip())
+    return "\n".join(lines) if lines else "no graded submissions in the gradebook"
+
+
+def status(*, course: Path = grading.REPO_ROOT, db_url: str | None = None) -> list[dict]:
+    """Per assignment of the source folder: submitted (folders in submitted/), graded (in the gradebook),
+    awaiting manual grading (graded submissions with written answers not yet scored by a person)."""
+    course = Path(course)
+    from nbgrader.api import MissingEntry
+    out = []
+    with isolated_env(course):
+        api = course_api(course, db_url=db_url)
+        with api.gradebook as gb:
+            for name in grading.assignments(course):
+                submitted = len(submitted_students(api, name))
+                try:
+                    subs = gb.find_assignment(name).submissions
+                except MissingEntry:
+                    subs = []
+                out.append({"assignment": name, "submitted": submitted, "graded": len(subs),
+                            "awaiting_manual_grading": sum(bool(s.needs_manual_grade) for s in subs)})
+    return out
