@@ -14,7 +14,6 @@ Training goes through the same code as `genai-course train gan` (course_lib.mode
 from __future__ import annotations
 
 import argparse
-import datetime
 import sys
 import tempfile
 from pathlib import Path
@@ -102,15 +101,9 @@ def main(argv=None) -> int:
         "The machine (2 vCPUs) was shared with other helpers training at the same time (load average 4-6): "
         "step counts are far lower than on a quiet machine (a quiet machine runs ~200 2-D GAN steps/s).",
     ]
-    payload = {"title": "GAN (issue 4): mode coverage in 60 s, digit quality in 150 s",
-               "command": "python benchmarks/gan.py" + (f" --only {args.only}" if args.only else ""),
-               "date": datetime.date.today().isoformat(), "machine": bench.machine(), "rows": rows,
-               "notes": notes}
-    if config.is_fast():
-        print("COURSE_FAST=1: smoke run, results not written")
-        return 0
-    print(f"wrote {bench.write_json('gan', payload)}")
-    return 0
+    return bench.record("gan", title="GAN (issue 4): mode coverage in 60 s, digit quality in 150 s",
+                        command="python benchmarks/gan.py" + (f" --only {args.only}" if args.only else ""),
+                        rows=rows, notes=notes)
 
 
 if __name__ == "__main__":

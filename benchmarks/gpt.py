@@ -11,7 +11,6 @@ Training goes through the same code as `genai-course train gpt` (course_lib.mode
 """
 from __future__ import annotations
 
-import datetime
 import os
 import sys
 import tempfile
@@ -83,14 +82,8 @@ def main() -> int:
         "cannot slide; the no-cache path re-runs the last 64 tokens every step. The 512-token model shows the "
         "speed-up when the whole generation fits in the context.",
     ]
-    payload = {"title": "GPT (issue 5): validation loss in 180 s and KV-cache speed-up",
-               "command": "python benchmarks/gpt.py", "date": datetime.date.today().isoformat(),
-               "machine": bench.machine(), "rows": rows, "notes": notes}
-    if config.is_fast():
-        print("COURSE_FAST=1: smoke run, results not written")
-        return 0
-    print(f"wrote {bench.write_json('gpt', payload)}")
-    return 0
+    return bench.record("gpt", title="GPT (issue 5): validation loss in 180 s and KV-cache speed-up",
+                        command="python benchmarks/gpt.py", rows=rows, notes=notes)
 
 
 if __name__ == "__main__":

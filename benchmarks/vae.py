@@ -13,7 +13,6 @@ Training goes through the same code as `genai-course train vae` (course_lib.mode
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
 import sys
 import tempfile
@@ -103,16 +102,9 @@ def main(argv=None) -> int:
         "Issue 3's reference: a plain MLP VAE reached 94.3 nats (2.13 bits/dim) in 150 s; dropout and the "
         "IWAE objective fight the overfitting that 1,437 training images invite.",
     ]
-    payload = {"title": "VAE (issue 3): test NLL and sample quality in 150 s",
-               "command": "python benchmarks/vae.py" + (" --conditional" if args.conditional else "")
-               + (" --mnist" if args.mnist else ""),
-               "date": datetime.date.today().isoformat(), "machine": bench.machine(), "rows": rows,
-               "notes": notes}
-    if config.is_fast():
-        print("COURSE_FAST=1: smoke run, results not written")
-        return 0
-    print(f"wrote {bench.write_json('vae', payload)}")
-    return 0
+    return bench.record("vae", title="VAE (issue 3): test NLL and sample quality in 150 s",
+                        command="python benchmarks/vae.py" + (" --conditional" if args.conditional else "")
+                        + (" --mnist" if args.mnist else ""), rows=rows, notes=notes)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ module turns all of them into one Markdown table, so RESULTS.md is never edited 
 """
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import platform
@@ -37,6 +38,21 @@ def write_json(name: str, payload: dict) -> Path:
     tmp.write_text(json.dumps(payload, indent=2) + "\n")  # key order = column order
     os.replace(tmp, path)
     return path
+
+
+def record(name: str, *, title: str, command: str, rows: list[dict], notes=()) -> int:
+    """Save one benchmark's rows with the command, date and machine that produced them.
+
+    Under COURSE_FAST=1 the run is a smoke test of the script and nothing is written. Returns 0 (exit code).
+    """
+    from course_lib import config
+    if config.is_fast():
+        print("COURSE_FAST=1: smoke run, results not written")
+        return 0
+    payload = {"title": title, "command": command, "date": datetime.date.today().isoformat(),
+               "machine": machine(), "rows": rows, "notes": list(notes)}
+    print(f"wrote {write_json(name, payload)}")
+    return 0
 
 
 def time_notebooks(paths: list[Path], modes: list[str]) -> dict:

@@ -1,7 +1,6 @@
 """`genai-course doctor`: is this environment ready for the course? Each problem comes with a fix-it line."""
 from __future__ import annotations
 
-import importlib
 import importlib.metadata as md
 import os
 import sys

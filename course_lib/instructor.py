@@ -5,7 +5,6 @@ folder and its gradebook). The course folder defaults to the repository root, as
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 

@@ -13,6 +13,34 @@ import tempfile
 from pathlib import Path
 
 
+def _save_json(path, payload: dict) -> Path:
+    """Write a tokenizer file atomically: temp file, then rename, so a crash leaves no half-written file."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(payload, f, ensure_ascii=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _load_json(path, cls):
+    """Read a file written by cls.save, with an error naming the file and what is wrong with it."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no tokenizer file at {path}")
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+        if payload.get("type") != cls.__name__:
+            raise ValueError(f"type is {payload.get('type')!r}")
+        return cls._from_payload(payload)
+    except (ValueError, KeyError, AttributeError, TypeError) as err:
+        raise ValueError(f"{path} is not a {cls.__name__} file written by {cls.__name__}.save ({err})") from None
+
+
 class CharTokenizer:
     """One id per character; ids follow the order of `chars`.
 
@@ -99,33 +127,17 @@ class CharTokenizer:
     # ---- persistence ------------------------------------------------------------------------------
     def save(self, path) -> Path:
         """Write the vocabulary as JSON, atomically (a crash never leaves a half-written file)."""
-        path = Path(path)
-        payload = {"type": "CharTokenizer", "chars": [self.itos[i] for i in range(self.vocab_size)],
-                   "boundary": self.boundary}
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(payload, f, ensure_ascii=False)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return _save_json(path, {"type": "CharTokenizer", "chars": [self.itos[i] for i in range(self.vocab_size)],
+                                 "boundary": self.boundary})
 
     @classmethod
     def load(cls, path) -> "CharTokenizer":
         """Read a tokenizer written by `save`."""
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"no tokenizer file at {path}")
-        try:
-            payload = json.loads(path.read_text(encoding="utf-8"))
-            if payload.get("type") != "CharTokenizer":
-                raise ValueError(f"type is {payload.get('type')!r}")
-            return cls(payload["chars"], boundary=payload.get("boundary"))
-        except (ValueError, KeyError, AttributeError) as err:
-            raise ValueError(f"{path} is not a CharTokenizer file written by CharTokenizer.save "
-                             f"({err})") from None
+        return _load_json(path, cls)
+
+    @classmethod
+    def _from_payload(cls, payload: dict) -> "CharTokenizer":
+        return cls(payload["chars"], boundary=payload.get("boundary"))
 
 
 def check_words(words) -> list[str]:
@@ -284,29 +296,13 @@ class BPETokenizer:
     # ---- persistence ------------------------------------------------------------------------------
     def save(self, path) -> Path:
         """Write the merges (the whole tokenizer) as JSON, atomically."""
-        path = Path(path)
-        payload = {"type": "BPETokenizer", "merges": [list(p) for p in self.merges]}
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(payload, f)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return _save_json(path, {"type": "BPETokenizer", "merges": [list(p) for p in self.merges]})
 
     @classmethod
     def load(cls, path) -> "BPETokenizer":
         """Read a tokenizer written by `save`."""
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"no tokenizer file at {path}")
-        try:
-            payload = json.loads(path.read_text(encoding="utf-8"))
-            if payload.get("type") != "BPETokenizer":
-                raise ValueError(f"type is {payload.get('type')!r}")
-            return cls(payload["merges"])
-        except (ValueError, KeyError, AttributeError, TypeError) as err:
-            raise ValueError(f"{path} is not a BPETokenizer file written by BPETokenizer.save "
-                             f"({err})") from None
+        return _load_json(path, cls)
+
+    @classmethod
+    def _from_payload(cls, payload: dict) -> "BPETokenizer":
+        return cls(payload["merges"])

@@ -180,3 +180,46 @@ def fit(model, loss_fn, batches, *, optimizer=None, lr=1e-3, steps=1000, seconds
         bar.close()
         history.seconds = time.perf_counter() - start
     return history
+
+
+class CosineSchedule:
+    """Learning rate over a training budget: linear warm-up, then a cosine from `lr` down to `floor * lr`.
+
+    The budget is the one fit gets (steps, seconds, or both: whichever ends first), so a run cut short by
+    the clock still ends on small steps, which settle the weights (worth about a nat of NLL on digits).
+    Call `step()` once per training step; it sets the rate on every parameter group of every optimizer.
+
+        sched = CosineSchedule(opt, lr=1e-3, steps=steps, seconds=seconds)
+        def loss_fn(m, b):
+            sched.step()
+            return m.loss(b)
+    """
+
+    def __init__(self, optimizers, lr, *, steps: int | None = None, seconds: float | None = None,
+                 warmup: int = 0, floor: float = 0.05):
+        if steps is None and seconds is None:
+            raise ValueError("CosineSchedule needs the training budget: steps, seconds or both")
+        self.optimizers = list(optimizers) if isinstance(optimizers, (list, tuple)) else [optimizers]
+        lrs = list(lr) if isinstance(lr, (list, tuple)) else [lr] * len(self.optimizers)
+        if len(lrs) != len(self.optimizers):
+            raise ValueError(f"one lr per optimizer: got {len(lrs)} rates for {len(self.optimizers)} optimizers")
+        self.base_lrs = [float(x) for x in lrs]
+        self.steps, self.seconds, self.warmup, self.floor = steps, seconds, warmup, floor
+        self.calls, self.start = 0, None
+
+    def progress(self) -> float:
+        """Fraction of the budget used, in [0, 1]."""
+        by_steps = self.calls / self.steps if self.steps else 0.0
+        by_clock = (time.perf_counter() - self.start) / self.seconds if self.seconds and self.start else 0.0
+        return min(1.0, max(by_steps, by_clock))
+
+    def step(self) -> float:
+        """Advance one step and set the learning rates; returns the scale applied to the base rates."""
+        self.start = self.start or time.perf_counter()
+        self.calls += 1
+        warm = min(1.0, self.calls / self.warmup) if self.warmup else 1.0
+        scale = warm * (self.floor + (1 - self.floor) * 0.5 * (1 + math.cos(math.pi * self.progress())))
+        for opt, base in zip(self.optimizers, self.base_lrs):
+            for group in opt.param_groups:
+                group["lr"] = base * scale
+        return scale

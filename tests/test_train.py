@@ -181,3 +181,28 @@ def test_history_plot_returns_axes_with_train_and_eval_curves():
     assert list(ax.lines[0].get_xdata()) == list(range(1, 21))
     assert list(ax.lines[1].get_xdata()) == [5, 10, 15, 20]
     assert isinstance(History(), History) and History().loss == []
+
+
+def test_cosine_schedule_warms_up_then_decays_to_the_floor():
+    from course_lib.train import CosineSchedule
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    sched = CosineSchedule(opt, 0.1, steps=10, warmup=2, floor=0.05)
+    lrs = []
+    for _ in range(10):
+        sched.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    assert lrs[0] < lrs[1]                                   # warm-up: half the rate at step 1
+    assert all(a >= b for a, b in zip(lrs[1:], lrs[2:]))     # then never increases
+    assert lrs[-1] == pytest.approx(0.1 * 0.05)              # ends on the floor at the end of the budget
+
+
+def test_cosine_schedule_sets_one_rate_per_optimizer_and_checks_the_count():
+    from course_lib.train import CosineSchedule
+    opts = [torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0) for _ in range(2)]
+    sched = CosineSchedule(opts, [0.2, 0.4], steps=4, floor=0.0)
+    sched.step()
+    assert opts[1].param_groups[0]["lr"] == pytest.approx(2 * opts[0].param_groups[0]["lr"])
+    with pytest.raises(ValueError, match="one lr per optimizer"):
+        CosineSchedule(opts, [0.1], steps=4)
+    with pytest.raises(ValueError, match="budget"):
+        CosineSchedule(opts[0], 0.1)

@@ -24,13 +24,14 @@ generator that repeats itself is easy to spot.
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from course_lib import samples
+from course_lib.train import CosineSchedule
 
 LOSSES = ("minimax", "nonsaturating", "wgan-gp")
 ARCHS = ("mlp", "conv")
@@ -236,22 +237,10 @@ class GANTrainer:
             betas = (0.0, 0.9)  # WGAN-GP paper: no momentum in the first moment
         self.opt_g = torch.optim.Adam(model.G.parameters(), lr=lr, betas=betas)
         self.opt_d = torch.optim.Adam(model.D.parameters(), lr=d_lr or lr, betas=betas)
-        self.base_lrs = (lr, d_lr or lr)
-        self.decay_steps, self.decay_seconds, self.calls, self.start = decay_steps, decay_seconds, 0, None
-
-    def _decay(self):
-        """Cosine learning-rate decay to 5% over the budget (decay_steps or decay_seconds, whichever ends
-        first): the small late steps let the generator settle its samples precisely onto the modes."""
-        if self.decay_steps is None and self.decay_seconds is None:
-            return
-        self.start = self.start or time.perf_counter()
-        self.calls += 1
-        done = max(self.calls / self.decay_steps if self.decay_steps else 0.0,
-                   (time.perf_counter() - self.start) / self.decay_seconds if self.decay_seconds else 0.0)
-        scale = 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(done, 1.0)))
-        for opt, base in zip((self.opt_g, self.opt_d), self.base_lrs):
-            for group in opt.param_groups:
-                group["lr"] = base * scale
+        # Cosine decay to 5% over fit's budget: the small late steps settle samples precisely onto the modes.
+        self.schedule = (CosineSchedule([self.opt_g, self.opt_d], [lr, d_lr or lr], steps=decay_steps,
+                                        seconds=decay_seconds)
+                         if decay_steps is not None or decay_seconds is not None else None)
 
     def _split(self, batch):
         if isinstance(batch, (tuple, list)):
@@ -268,7 +257,8 @@ class GANTrainer:
     def __call__(self, batch) -> dict:
         G, D = self.model.G, self.model.D
         x, y = self._split(batch)
-        self._decay()
+        if self.schedule is not None:
+            self.schedule.step()
         b = x.shape[0]
         for _ in range(self.n_critic):                           # --- discriminator / critic
             with torch.no_grad():
@@ -366,21 +356,6 @@ def cli_sample(ckpt: dict, *, n: int, seed: int, out: Path | None, options: dict
     model = build(ckpt["config"])
     model.load_state_dict(ckpt["state_dict"])
     model.eval()
-    gen = torch.Generator().manual_seed(seed)
-    labels = None
-    if model.num_classes:
-        labels = (torch.full((n,), int(options["label"]), dtype=torch.long) if "label" in options
-                  else torch.arange(n) % model.num_classes)
-    x = model.sample(n, labels=labels, generator=gen)
-    key = "images" if x.dim() == 4 else "x"
-    arrays = {key: x.float().numpy().astype(np.float32)}
-    if labels is not None:
-        arrays["labels"] = labels.numpy()
-    if out is None:
-        return f"drew {n} samples of shape {tuple(x.shape[1:])} (no --out given, nothing written)"
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp.npz")    # np.savez adds .npz unless the name ends with it
-    np.savez(tmp, **arrays)
-    tmp.replace(out)
-    return f"wrote {n} samples {tuple(x.shape[1:])} to {out}" + (" with labels" if labels is not None else "")
+    labels = samples.labels_for(n, model.num_classes, options)
+    x = model.sample(n, labels=labels, generator=torch.Generator().manual_seed(seed))
+    return samples.write_npz(out, x, labels)

@@ -309,11 +309,10 @@ def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: i
     """`genai-course train gpt --dataset shakespeare --seconds N --out CKPT`. Options (--option k=v):
     tokenizer=char|bpe, bpe_vocab, n_layer, n_head, n_embd, block_size, dropout, batch_size, lr,
     min_lr_frac, warmup. The learning rate warms up, then decays (cosine) over the step or time budget."""
-    import time
 
     from course_lib import checkpoints, config, data
     from course_lib.tokenizers import BPETokenizer, CharTokenizer
-    from course_lib.train import fit
+    from course_lib.train import CosineSchedule, fit
 
     unknown = sorted(set(options) - set(DEFAULTS))
     if unknown:
@@ -340,17 +339,10 @@ def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: i
         steps = config.budget(5000, 100)
     lr, warmup, floor = float(opt["lr"]), int(opt["warmup"]), float(opt["min_lr_frac"])
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.99), weight_decay=0.1)
-    clock = {"start": None, "step": 0}
+    schedule = CosineSchedule(optimizer, lr, steps=steps, seconds=seconds, warmup=warmup, floor=floor)
 
     def loss_fn(m, b):
-        # Progress through the budget in [0, 1] (steps or seconds, whichever ends first) sets the lr.
-        clock["start"] = clock["start"] or time.perf_counter()
-        clock["step"] += 1
-        done = max(clock["step"] / steps if steps else 0.0,
-                   (time.perf_counter() - clock["start"]) / seconds if seconds else 0.0)
-        scale = min(1.0, clock["step"] / max(1, warmup)) * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(1.0, done))))
-        for g in optimizer.param_groups:
-            g["lr"] = lr * scale
+        schedule.step()
         return m(*b)[1]
 
     history = fit(model, loss_fn, random_batches(train_ids, cfg.block_size, int(opt["batch_size"]), gen),

@@ -25,13 +25,14 @@ Decoder likelihood, picked to match the data (the pixels are discrete, so the NL
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from course_lib import samples
+from course_lib.train import CosineSchedule
 
 LIKELIHOODS = ("categorical", "bernoulli")
 
@@ -287,17 +288,10 @@ def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: i
         steps = config.budget(20000, 300)
     lr = float(opt.get("lr", 1e-3))
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
-    clock = {"start": None, "step": 0}
+    schedule = CosineSchedule(optimizer, lr, steps=steps, seconds=seconds)   # decay to 5%: about a nat of NLL
 
     def loss_fn(m, b):
-        # Cosine learning-rate decay to 5% over the budget (steps or seconds, whichever ends first):
-        # the last, small steps settle the weights and gain about a nat of test NLL.
-        clock["start"] = clock["start"] or time.perf_counter()
-        clock["step"] += 1
-        done = max(clock["step"] / steps if steps else 0.0,
-                   (time.perf_counter() - clock["start"]) / seconds if seconds else 0.0)
-        for group in optimizer.param_groups:
-            group["lr"] = lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(done, 1.0))))
+        schedule.step()
         return m.loss(b[0], b[1] if conditional else None, beta=beta, k=k)
 
     hist = fit(model, loss_fn, batch, optimizer=optimizer, steps=steps, seconds=seconds, progress=False)
@@ -322,22 +316,7 @@ def cli_sample(ckpt: dict, *, n: int, seed: int, out: Path | None, options: dict
     model = build(ckpt["config"])
     model.load_state_dict(ckpt["state_dict"])
     model.eval()
-    gen = torch.Generator().manual_seed(seed)
-    labels = None
-    if model.num_classes:
-        if "label" in options:
-            labels = torch.full((n,), int(options["label"]), dtype=torch.long)
-        else:
-            labels = torch.arange(n) % model.num_classes
-    images = model.sample(n, labels=labels, generator=gen, pixels=str(options.get("pixels", "mean")))
-    arrays = {"images": images.float().numpy().astype(np.float32)}
-    if labels is not None:
-        arrays["labels"] = labels.numpy()
-    if out is None:
-        return f"drew {n} samples of shape {tuple(images.shape[1:])} (no --out given, nothing written)"
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp.npz")    # np.savez adds .npz unless the name ends with it
-    np.savez(tmp, **arrays)
-    tmp.replace(out)
-    return f"wrote {n} samples {tuple(images.shape[1:])} to {out}" + (" with labels" if labels is not None else "")
+    labels = samples.labels_for(n, model.num_classes, options)
+    images = model.sample(n, labels=labels, generator=torch.Generator().manual_seed(seed),
+                          pixels=str(options.get("pixels", "mean")))
+    return samples.write_npz(out, images, labels)

@@ -1,0 +1,46 @@
+"""What `genai-course sample` writes for image models, the same for every family.
+
+One .npz file: `images` float32 in [0, 1] with shape (N, 1, H, W) (2-D toy models: `x`, shape (N, 2)),
+plus `labels` (N,) int64 for conditional models. Written to a temp file and renamed, so an interrupted
+run never leaves a half-written file behind.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+def labels_for(n: int, num_classes: int, options: dict) -> torch.Tensor | None:
+    """The labels a conditional model draws: --option label=D for n of one digit, else 0, 1, ... in turn.
+    None for an unconditional model (num_classes 0)."""
+    if not num_classes:
+        return None
+    if "label" in options:
+        label = int(options["label"])
+        if not 0 <= label < num_classes:
+            raise SystemExit(f"error: label must be in 0..{num_classes - 1}, got {label}")
+        return torch.full((n,), label, dtype=torch.long)
+    return torch.arange(n) % num_classes
+
+
+def write_npz(out: Path | None, samples: torch.Tensor, labels: torch.Tensor | None = None) -> str:
+    """Save samples (and labels) to `out` atomically; returns the line the command prints."""
+    key = "x" if samples.dim() == 2 else "images"
+    shape = tuple(samples.shape[1:])
+    if out is None:
+        return f"drew {len(samples)} samples of shape {shape} (no --out given, nothing written)"
+    arrays = {key: samples.detach().float().cpu().numpy().astype(np.float32)}
+    if labels is not None:
+        arrays["labels"] = labels.cpu().numpy()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp.npz")    # np.savez adds .npz unless the name ends with it
+    try:
+        np.savez(tmp, **arrays)
+        tmp.replace(out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return f"wrote {len(samples)} samples {shape} to {out}" + (" with labels" if labels is not None else "")
