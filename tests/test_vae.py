@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from course_lib import checkpoints, cli, data
-from course_lib.models.vae import VAE, ConditionalVAE, build, gaussian_kl, reparameterize
+from course_lib.models.vae import VAE, ConditionalVAE, LatentMixture, build, gaussian_kl, reparameterize
 
 
 @pytest.fixture(scope="module")
@@ -177,3 +177,27 @@ def test_cli_rejects_unknown_option_and_dataset(tmp_path):
                   "--option", "widht=3"])
     with pytest.raises(SystemExit, match="digits"):
         cli.main(["train", "vae", "--dataset", "names", "--steps", "1", "--out", str(tmp_path / "x.pt")])
+
+
+def test_latent_mixture_samples_where_the_encoder_puts_the_data():
+    torch.manual_seed(0)
+    model = VAE(image_size=8, levels=17, latent_dim=3, hidden=32)
+    images = torch.rand(400, 1, 8, 8)
+    with torch.no_grad():
+        mu, _ = model.encode(images)                                   # (400, 3)
+    mix = LatentMixture.fit(model, images, k=4)
+    assert mix.weights.shape == (4,) and mix.means.shape == (4, 3) and mix.scale_tril.shape == (4, 3, 3)
+    assert mix.weights.sum().item() == pytest.approx(1.0, abs=1e-5)
+    z = mix.sample(20000, generator=torch.Generator().manual_seed(0))
+    assert z.shape == (20000, 3)
+    assert torch.allclose(z.mean(0), mu.mean(0), atol=0.05 * mu.std(0).max().item() + 1e-3)
+    assert torch.allclose(z.std(0), mu.std(0), rtol=0.1)
+    a = mix.sample(5, generator=torch.Generator().manual_seed(1))
+    b = LatentMixture.from_state(mix.state()).sample(5, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(a, b)                                           # seeded, and survives a checkpoint
+    x = model.sample(5, z=a)
+    assert x.shape == (5, 1, 8, 8)
+    with pytest.raises(ValueError, match=r"z must have shape \(5, 3\)"):
+        model.sample(5, z=torch.zeros(5, 4))
+    with pytest.raises(ValueError, match="unconditional"):
+        LatentMixture.fit(ConditionalVAE(image_size=8, levels=17), images)

@@ -199,8 +199,10 @@ class VAE(nn.Module):
 
     @torch.no_grad()
     def sample(self, n: int, labels: torch.Tensor | None = None, generator: torch.Generator | None = None,
-               pixels: str = "mean", temperature: float = 1.0) -> torch.Tensor:
+               pixels: str = "mean", temperature: float = 1.0, z: torch.Tensor | None = None) -> torch.Tensor:
         """n new images (n, 1, S, S) in [0, 1]: z ~ N(0, temperature² I), then decode.
+
+        z: decode these codes (n, D) instead, e.g. from LatentMixture.sample (better samples, same decoder).
 
         pixels="mean": the decoder's expected pixel values (smooth, what papers show);
         pixels="mode": each pixel's most likely value (crisper: no averaging over grey levels);
@@ -211,8 +213,11 @@ class VAE(nn.Module):
         if pixels not in ("mean", "mode", "sample"):
             raise ValueError(f"pixels must be 'mean', 'mode' or 'sample', got {pixels!r}")
         device = next(self.parameters()).device
-        z = temperature * torch.randn((n, self.latent_dim), generator=generator,
-                                      device=generator.device if generator is not None else device)
+        if z is None:
+            z = temperature * torch.randn((n, self.latent_dim), generator=generator,
+                                          device=generator.device if generator is not None else device)
+        elif tuple(z.shape) != (n, self.latent_dim):
+            raise ValueError(f"z must have shape ({n}, {self.latent_dim}), got {tuple(z.shape)}")
         logits = self.decode(z.to(device), labels)                                 # (n, K, S, S)
         if pixels == "mean":
             return self.mean_image(logits)
@@ -237,6 +242,55 @@ class ConditionalVAE(VAE):
         if num_classes < 1:
             raise ValueError(f"a ConditionalVAE needs num_classes >= 1, got {num_classes}")
         super().__init__(image_size, levels, latent_dim, hidden, depth, likelihood, num_classes, dropout)
+
+
+class LatentMixture:
+    """A Gaussian mixture fitted to where the encoder puts the training images: a better source of codes.
+
+    Training pulls each q(z|x) towards N(0, I), but the *aggregate* posterior (all codes together) never
+    fills the prior exactly: it leaves holes, and a prior sample that lands in one decodes to a non-digit.
+    Fitting a density to the training codes after training ("ex-post density estimation", Ghosh et al.
+    2020) and sampling from it keeps the decoder and the likelihood as they are and avoids the holes.
+    Fitted with scikit-learn's EM (the algorithm of notebook 01); sampled with torch, so a seeded
+    generator gives the same codes every run.
+
+        mix = LatentMixture.fit(vae, train_images, k=20)
+        images = vae.sample(1000, z=mix.sample(1000, generator=g))
+    """
+
+    def __init__(self, weights: torch.Tensor, means: torch.Tensor, scale_tril: torch.Tensor):
+        self.weights, self.means, self.scale_tril = weights, means, scale_tril     # (K,), (K, D), (K, D, D)
+
+    @classmethod
+    @torch.no_grad()
+    def fit(cls, model: VAE, images: torch.Tensor, k: int = 20, seed: int = 0) -> "LatentMixture":
+        from sklearn.mixture import GaussianMixture
+        if model.num_classes:
+            raise ValueError("LatentMixture is for unconditional VAEs; a ConditionalVAE samples per label")
+        was = model.training
+        model.eval()
+        mu, _ = model.encode(images)                                               # (N, D) posterior means
+        model.train(was)
+        if len(mu) < 2 * k:
+            raise ValueError(f"need at least {2 * k} images to fit {k} components, got {len(mu)}")
+        reg = 1e-3 * mu.var(0).mean().item()               # keeps every covariance invertible, scaled to the codes
+        gm = GaussianMixture(k, covariance_type="full", reg_covar=reg, random_state=seed).fit(mu.cpu().double().numpy())
+        weights, means, covs = (torch.tensor(a, dtype=torch.float32) for a in (gm.weights_, gm.means_, gm.covariances_))
+        return cls(weights, means, torch.linalg.cholesky(covs))                    # (K,), (K, D), (K, D, D)
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """n codes (n, D): pick a component by weight, then mean + L @ eps."""
+        comp = torch.multinomial(self.weights, n, replacement=True, generator=generator)   # (n,)
+        eps = torch.randn(n, self.means.shape[1], 1, generator=generator)                  # (n, D, 1)
+        return self.means[comp] + (self.scale_tril[comp] @ eps).squeeze(-1)                # (n, D)
+
+    def state(self) -> dict:
+        """Plain tensors, to store in a checkpoint's meta."""
+        return {"weights": self.weights, "means": self.means, "scale_tril": self.scale_tril}
+
+    @classmethod
+    def from_state(cls, state: dict) -> "LatentMixture":
+        return cls(state["weights"], state["means"], state["scale_tril"])
 
 
 def build(config: dict) -> VAE:
@@ -305,18 +359,29 @@ def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: i
     summary = {"steps": len(hist.steps), "seconds": round(hist.seconds, 1),
                "test_elbo_nats": round(elbo, 2), f"test_iw_nll_nats_k{eval_k}": round(nll, 2),
                "test_iw_bits_per_dim": round(float(bits_per_dim(nll, D)), 4)}
-    checkpoints.save(out, model, cfg, family="vae", dataset=dataset, seed=seed, beta=beta, **summary)
+    extra = {} if conditional else {"latent_mixture": LatentMixture.fit(model, train.images, seed=seed).state()}
+    checkpoints.save(out, model, cfg, family="vae", dataset=dataset, seed=seed, beta=beta, **extra, **summary)
     return summary
 
 
 def cli_sample(ckpt: dict, *, n: int, seed: int, out: Path | None, options: dict) -> str:
     """`genai-course sample CKPT --n N --out S.npz`: images float32 (N, 1, H, W) in [0, 1] (+ labels if
     conditional: 0..9 in turn, or --option label=D). --option pixels=mode|sample: most likely or drawn pixels
-    instead of the decoder's mean image."""
+    instead of the decoder's mean image. --option prior=mixture: codes from the LatentMixture fitted after
+    training (unconditional models; better samples) instead of N(0, I)."""
     model = build(ckpt["config"])
     model.load_state_dict(ckpt["state_dict"])
     model.eval()
     labels = samples.labels_for(n, model.num_classes, options)
-    images = model.sample(n, labels=labels, generator=torch.Generator().manual_seed(seed),
-                          pixels=str(options.get("pixels", "mean")))
+    gen = torch.Generator().manual_seed(seed)
+    prior = str(options.get("prior", "standard"))
+    if prior not in ("standard", "mixture"):
+        raise SystemExit(f"error: prior must be 'standard' or 'mixture', got {prior!r}")
+    z = None
+    if prior == "mixture":
+        if "latent_mixture" not in ckpt["meta"]:
+            raise SystemExit("error: this checkpoint has no latent mixture (conditional, or written by an older "
+                             "version): use --option prior=standard")
+        z = LatentMixture.from_state(ckpt["meta"]["latent_mixture"]).sample(n, generator=gen)
+    images = model.sample(n, labels=labels, generator=gen, pixels=str(options.get("pixels", "mean")), z=z)
     return samples.write_npz(out, images, labels)
