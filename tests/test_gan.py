@@ -155,3 +155,16 @@ def test_cli_train_toy_and_bad_options(tmp_path, capsys):
         cli.main(["train", "gan", "--dataset", "digits", "--steps", "2", "--out", str(ckpt), "--option", "beta=2"])
     with pytest.raises(SystemExit, match="trains on"):
         cli.main(["train", "gan", "--dataset", "names", "--steps", "2", "--out", str(ckpt)])
+
+
+def test_cli_digits_packs_unconditional_discriminators_only(tmp_path, capsys):
+    ckpt = tmp_path / "dcgan.pt"
+    assert cli.main(["train", "gan", "--dataset", "digits", "--steps", "3", "--out", str(ckpt),
+                     "--option", "hidden=16"]) == 0
+    assert checkpoints.read(ckpt)["config"]["pack"] == 4            # PacGAN: the best digits setting here
+    assert cli.main(["train", "gan", "--dataset", "digits", "--steps", "3", "--out", str(ckpt),
+                     "--option", "hidden=16", "--option", "conditional=true"]) == 0
+    assert checkpoints.read(ckpt)["config"]["pack"] == 1            # a projection D judges one pair at a time
+    with pytest.raises(ValueError, match="pack > 1"):
+        cli.main(["train", "gan", "--dataset", "digits", "--steps", "3", "--out", str(ckpt),
+                  "--option", "conditional=true", "--option", "pack=4"])

@@ -98,6 +98,8 @@ class CausalSelfAttention(nn.Module):
         if self.flash:
             if t_k == T:                                      # no past: the usual triangle
                 y = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=p)
+            elif T == 1:                                      # one new token sees every cached one: no mask
+                y = F.scaled_dot_product_attention(q, k, v, dropout_p=p)
             else:                                             # new queries sit at the end
                 y = F.scaled_dot_product_attention(q, k, v, attn_mask=causal_mask(T, t_k, x.device),
                                                    dropout_p=p)
