@@ -218,18 +218,23 @@ PADDING = ("correct", "wrong", "fails_hidden", "blank")  # more students, to mak
 
 
 def robustness_batch(assignments: dict[str, tuple], size: int = 40) -> dict[str, list]:
-    """assignment -> [(student, notebook or bytes, expectation)], at least `size` submissions in all.
+    """assignment -> [(student, notebook or bytes, expectation)], `size` submissions in all (at least one
+    of every case).
 
-    assignments: name -> (release notebook, source notebook). Every case once per assignment, then
-    copies of PADDING cases until the batch has `size` submissions.
+    assignments: name -> (release notebook, source notebook). The cases are dealt to the assignments in
+    turn, so a class-sized batch spans the course and each assignment sees a share of the breakages; then
+    copies of PADDING cases, still in turn, until the batch has `size` submissions.
     """
-    out = {name: [(case, nb, exp) for case, (nb, exp) in robustness_cases(*nbs).items()]
-           for name, nbs in assignments.items()}
+    per = {name: robustness_cases(*nbs) for name, nbs in assignments.items()}
+    names = list(per)
+    out = {name: [] for name in names}
+    for i, case in enumerate(per[names[0]]):            # every assignment has the same case names
+        name = names[i % len(names)]
+        out[name].append((case, *per[name][case]))
     i = 0
     while sum(map(len, out.values())) < size:
-        name = list(out)[i % len(out)]
-        case = PADDING[(i // len(out)) % len(PADDING)]
-        nb, exp = next((nb, exp) for c, nb, exp in out[name] if c == case)
-        out[name].append((f"{case}_{i:02d}", nb, exp))
+        name = names[i % len(names)]
+        case = PADDING[(i // len(names)) % len(PADDING)]
+        out[name].append((f"{case}_{i:02d}", *per[name][case]))
         i += 1
     return out
