@@ -106,8 +106,13 @@ def course_api(course: Path, *, db_url: str | None = None, timeout: int = 30, me
 
 @contextlib.contextmanager
 def isolated_env(folder: Path):
-    """nbgrader calls `alembic` from PATH (needs this environment's bin); kernels' own files stay in `folder`."""
-    saved = {k: os.environ.get(k) for k in ("PATH", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR")}
+    """nbgrader calls `alembic` from PATH (needs this environment's bin); kernels' own files stay in `folder`.
+
+    Kernels also get COURSE_FAST=1: an assignment's demo cells (a short training run) shrink, while its
+    tests use fixed tensors and grade the same, so a class is graded in seconds per student.
+    """
+    saved = {k: os.environ.get(k) for k in ("PATH", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "COURSE_FAST")}
+    os.environ["COURSE_FAST"] = "1"
     os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), saved["PATH"] or ""])
     os.environ["JUPYTER_RUNTIME_DIR"] = str(Path(folder) / "runtime")  # kernels' connection files
     os.environ["IPYTHONDIR"] = str(Path(folder) / ".ipython")  # the kernels' IPython profile
