@@ -111,8 +111,8 @@ def isolated_env(folder: Path):
     Kernels also get COURSE_FAST=1: an assignment's demo cells (a short training run) shrink, while its
     tests use fixed tensors and grade the same, so a class is graded in seconds per student. And one
     thread each (OMP_NUM_THREADS=1): with torch's default of one thread per core, a kernel whose cores are
-    busy (another kernel, another job) spins on its tiny ops; measured here, 100 small training steps took
-    15.6 s instead of 1.
+    busy (another kernel, another job) spins on its tiny ops; measured here with one core busy, the
+    03_vae solution ran in 20.7 s on two threads and 7.5 s on one.
     """
     keys = ("PATH", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "COURSE_FAST", "OMP_NUM_THREADS")
     saved = {k: os.environ.get(k) for k in keys}
