@@ -70,8 +70,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("assignments", nargs="*", help="default: every one-notebook assignment of solutions/")
     args = parser.parse_args()
-    names = args.assignments or [a for a in grading.assignments()
-                                 if len(list((REPO_ROOT / "solutions" / a).glob("*.ipynb"))) == 1]
+    names = args.assignments or [a for a in grading.assignments()    # one-notebook assignments with a release
+                                 if len(list((REPO_ROOT / "solutions" / a).glob("*.ipynb"))) == 1
+                                 and (REPO_ROOT / "exercises" / a).is_dir()]
     rows = []
     for name in names:
         rows += time_assignment(name)
@@ -88,7 +89,8 @@ def main() -> int:
                   f"limit {MEMORY_MB} MiB.",
                   "Each submission starts its own kernel; importing torch in the assignment's first cell is "
                   "most of the per-submission time.",
-                  "Measured while other jobs shared the 2 cores: a quiet machine is faster."]})
+                  "Kernels run with COURSE_FAST=1 and one thread (course_lib.gradebook.isolated_env). The "
+                  "1-minute load average was about 2 during the run: another job shared the 2 cores."]})
     return 0
 
 
