@@ -1,0 +1,602 @@
+"""Denoising diffusion models (Ho et al. 2020): learn to undo noise, then generate by denoising noise.
+
+The forward process adds Gaussian noise in T small steps, x_t = sqrt(1 - beta_t) x_{t-1} + sqrt(beta_t) e;
+it has a closed form for any t at once (abar_t = prod_{s<=t} (1 - beta_s)):
+
+    q(x_t | x_0) = N(sqrt(abar_t) x_0, (1 - abar_t) I)     ->  x_t = sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps
+
+A network eps_theta(x_t, t) is trained to predict the noise eps (the "simple" loss, a mean squared error).
+Sampling starts from x_T ~ N(0, I) and steps backwards:
+  - DDPM: every one of the T steps, each adding a little fresh noise (ddpm_step);
+  - DDIM (Song et al. 2021): any subsequence of the steps; with eta = 0 no noise at all, so the map from
+    x_T to the sample is deterministic (ddim_step).
+Classifier-free guidance (Ho & Salimans 2022): one network trained with the label dropped to a "null"
+label 10% of the time predicts eps with and without the label; sampling extrapolates between the two,
+eps = eps_null + s * (eps_label - eps_null), s > 1 trading diversity for faithfulness to the label.
+
+Conventions: t runs over 0..T-1 and indexes the schedule's arrays (x_0 is data, "abar before step 0" is 1).
+Images live in [0, 1] outside the model and in [-1, 1] inside it; 2-D points are divided by `data_scale`.
+
+    model = Diffusion(data_shape=(2,), arch="mlp")                          # 2-D toy data
+    loss = model.loss(x0)                                                   # noise-prediction MSE
+    x = model.sample(1000)                                                  # full DDPM chain, (1000, 2)
+    dm = Diffusion(data_shape=(1, 8, 8), arch="unet", num_classes=10)       # digits, label-conditional
+    sevens = dm.sample(16, steps=25, sampler="ddim", guidance=2.0, labels=torch.full((16,), 7))
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from course_lib import samples
+from course_lib.train import CosineSchedule
+
+SCHEDULES = ("linear", "cosine")
+ARCHS = ("mlp", "unet")
+SAMPLERS = ("ddpm", "ddim")
+
+
+# ---------------------------------------------------------------------- noise schedules
+
+def _check_timesteps(timesteps) -> int:
+    if isinstance(timesteps, bool) or not isinstance(timesteps, int) or timesteps < 2:
+        raise ValueError(f"timesteps must be an int >= 2, got {timesteps!r}")
+    return timesteps
+
+
+def linear_betas(timesteps: int, beta_start: float = 1e-4, beta_end: float = 0.02) -> torch.Tensor:
+    """DDPM's schedule: beta rises linearly from 1e-4 to 0.02 over 1,000 steps; (T,) float32.
+
+    For other T the end points are scaled by 1000 / T (Nichol & Dhariwal 2021), so abar_T stays near 0.
+    """
+    T = _check_timesteps(timesteps)
+    scale = 1000.0 / T
+    return torch.linspace(beta_start * scale, min(beta_end * scale, 0.999), T, dtype=torch.float64).float()
+
+
+def cosine_betas(timesteps: int, s: float = 0.008) -> torch.Tensor:
+    """Nichol & Dhariwal's cosine schedule: abar(t) = cos²(((t/T + s) / (1 + s)) π/2) / abar(0); (T,) float32.
+
+    Noise is added more gently at the start than with the linear schedule; betas are capped at 0.999.
+    """
+    T = _check_timesteps(timesteps)
+    u = torch.arange(T + 1, dtype=torch.float64) / T                          # (T+1,) 0 .. 1
+    f = torch.cos((u + s) / (1 + s) * math.pi / 2) ** 2
+    abar = f / f[0]                                                            # abar[0] = 1 (clean data)
+    return (1 - abar[1:] / abar[:-1]).clamp(max=0.999).float()                 # beta_t = 1 - abar_t / abar_{t-1}
+
+
+def make_betas(kind: str, timesteps: int) -> torch.Tensor:
+    """The (T,) betas of a named schedule: "linear" or "cosine"."""
+    if kind not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {SCHEDULES}, got {kind!r}")
+    return linear_betas(timesteps) if kind == "linear" else cosine_betas(timesteps)
+
+
+def alpha_bars(betas: torch.Tensor) -> torch.Tensor:
+    """abar_t = prod_{s<=t} (1 - beta_s): the share of the signal's variance left at step t; (T,)."""
+    return torch.cumprod(1 - betas.double(), dim=0).float()
+
+
+def snr(abar: torch.Tensor) -> torch.Tensor:
+    """Signal-to-noise ratio abar_t / (1 - abar_t) of x_t; plotted in log scale it compares schedules."""
+    return abar / (1 - abar)
+
+
+# ---------------------------------------------------------------------- the three formulas
+
+def _per_example(a: torch.Tensor, t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """a[t] for a batch of step indices t (B,), shaped (B, 1, ...) to broadcast against `like`."""
+    return a.to(like.device)[t].reshape(-1, *([1] * (like.dim() - 1)))
+
+
+def q_sample(x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor, abar: torch.Tensor) -> torch.Tensor:
+    """Jump straight to step t of the forward process: x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) noise.
+
+    x0, noise: (B, ...) same shape; t: (B,) int64 in [0, T); abar: (T,). Returns x_t (B, ...).
+    """
+    if x0.shape != noise.shape:
+        raise ValueError(f"x0 and noise must have the same shape, got {tuple(x0.shape)} and {tuple(noise.shape)}")
+    if t.dim() != 1 or t.shape[0] != x0.shape[0] or t.dtype != torch.long:
+        raise ValueError(f"t must be int64 of shape ({x0.shape[0]},), one step per example, "
+                         f"got {t.dtype} {tuple(t.shape)}")
+    if len(t) and (t.min() < 0 or t.max() >= len(abar)):
+        raise ValueError(f"t must be in [0, {len(abar) - 1}], got {t.min().item()}..{t.max().item()}")
+    a = _per_example(abar, t, x0)                                              # (B, 1, ...)
+    return a.sqrt() * x0 + (1 - a).sqrt() * noise
+
+
+def predict_x0(x_t: torch.Tensor, eps: torch.Tensor, abar_t: float, clip: float | None = None) -> torch.Tensor:
+    """Invert q_sample with the predicted noise: x0_hat = (x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t),
+    clamped to [-clip, clip] when clip is given (images: the data's range)."""
+    x0 = (x_t - math.sqrt(1 - abar_t) * eps) / math.sqrt(abar_t)
+    return x0 if clip is None else x0.clamp(-clip, clip)
+
+
+def ddpm_step(x_t: torch.Tensor, t: int, eps: torch.Tensor, betas: torch.Tensor, noise: torch.Tensor | None = None,
+              clip: float | None = None) -> torch.Tensor:
+    """One reverse step x_t -> x_{t-1} of DDPM: a draw from the Gaussian posterior q(x_{t-1} | x_t, x0_hat).
+
+    Mean  = sqrt(abar_{t-1}) beta_t / (1 - abar_t) * x0_hat + sqrt(alpha_t) (1 - abar_{t-1}) / (1 - abar_t) * x_t,
+    which without clipping equals (x_t - beta_t / sqrt(1 - abar_t) * eps) / sqrt(alpha_t);
+    variance = beta_t (1 - abar_{t-1}) / (1 - abar_t). At t = 0 the mean is returned (no noise).
+    x_t, eps, noise: (B, ...); t: an int step index; betas: (T,).
+    """
+    T = len(betas)
+    if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < T:
+        raise ValueError(f"t must be an int step in [0, {T - 1}], got {t!r}")
+    abar = torch.cumprod(1 - betas.detach().cpu().double(), dim=0)   # float64: 1 - abar_t is tiny for small t
+    a_t, a_prev, beta = abar[t].item(), (abar[t - 1].item() if t > 0 else 1.0), betas[t].item()
+    x0 = predict_x0(x_t, eps, a_t, clip)
+    mean = (math.sqrt(a_prev) * beta / (1 - a_t)) * x0 + (math.sqrt(1 - beta) * (1 - a_prev) / (1 - a_t)) * x_t
+    if t == 0:
+        return mean
+    if noise is None:
+        raise ValueError("ddpm_step needs noise (same shape as x_t) for every step t > 0")
+    return mean + math.sqrt(beta * (1 - a_prev) / (1 - a_t)) * noise
+
+
+def ddim_step(x_t: torch.Tensor, t: int, t_prev: int, eps: torch.Tensor, abar: torch.Tensor, eta: float = 0.0,
+              noise: torch.Tensor | None = None, clip: float | None = None) -> torch.Tensor:
+    """One DDIM step from step t to an earlier step t_prev (t_prev = -1: to the data, abar = 1).
+
+    x0_hat = (x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t)   (clamped if clip; eps is then recomputed from it)
+    x_prev = sqrt(abar_prev) x0_hat + sqrt(1 - abar_prev - sigma²) eps + sigma * noise,
+    sigma = eta * sqrt((1 - abar_prev) / (1 - abar_t) * (1 - abar_t / abar_prev)). eta = 0: deterministic;
+    eta = 1 over all T steps: DDPM's posterior variance.
+    """
+    T = len(abar)
+    if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < T:
+        raise ValueError(f"t must be an int step in [0, {T - 1}], got {t!r}")
+    if isinstance(t_prev, bool) or not isinstance(t_prev, int) or not -1 <= t_prev < t:
+        raise ValueError(f"t_prev must be an int in [-1, t - 1] = [-1, {t - 1}], got {t_prev!r}")
+    if eta < 0:
+        raise ValueError(f"eta must be >= 0, got {eta}")
+    a_t, a_prev = abar[t].item(), (abar[t_prev].item() if t_prev >= 0 else 1.0)
+    x0 = predict_x0(x_t, eps, a_t, clip)
+    if clip is not None:                          # the direction must point at the *clamped* x0_hat
+        eps = (x_t - math.sqrt(a_t) * x0) / math.sqrt(1 - a_t)
+    sigma = eta * math.sqrt((1 - a_prev) / (1 - a_t) * (1 - a_t / a_prev))
+    x_prev = math.sqrt(a_prev) * x0 + math.sqrt(max(1 - a_prev - sigma ** 2, 0.0)) * eps
+    if sigma > 0:
+        if noise is None:
+            raise ValueError("ddim_step with eta > 0 needs noise (same shape as x_t)")
+        x_prev = x_prev + sigma * noise
+    return x_prev
+
+
+def guided_eps(eps_label: torch.Tensor, eps_null: torch.Tensor, guidance: float) -> torch.Tensor:
+    """Classifier-free guidance: eps_null + s (eps_label - eps_null). s = 0 unconditional, 1 conditional."""
+    return eps_null + guidance * (eps_label - eps_null)
+
+
+def ddim_timesteps(timesteps: int, steps: int) -> list[int]:
+    """`steps` step indices from T-1 down to 0, evenly spaced (both ends included, so the first step
+    starts from pure noise and the last one lands on the data)."""
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= timesteps:
+        raise ValueError(f"steps must be an int in [1, {timesteps}] (the model has T = {timesteps}), got {steps!r}")
+    if steps == 1:
+        return [timesteps - 1]
+    ts = torch.linspace(timesteps - 1, 0, steps, dtype=torch.float64).round().long().tolist()
+    return list(dict.fromkeys(ts))                # rounding never repeats a step here, but be safe
+
+
+# ---------------------------------------------------------------------- networks
+
+def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
+    """Sinusoidal features of integer steps, as in the Transformer's positions: (B,) -> (B, dim)."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, device=t.device, dtype=torch.float32) / half)
+    angles = t.float()[:, None] * freqs[None, :]                              # (B, half)
+    return torch.cat([angles.sin(), angles.cos()], dim=1)                     # (B, dim)
+
+
+class Conditioning(nn.Module):
+    """(t, label) -> one embedding vector: sinusoidal time features through an MLP, plus a label embedding
+    with an extra "null" row (index num_classes) used when the label is dropped (classifier-free guidance)."""
+
+    def __init__(self, dim: int, num_classes: int = 0):
+        super().__init__()
+        self.dim = dim
+        self.time = nn.Sequential(nn.Linear(dim, dim), nn.SiLU(), nn.Linear(dim, dim))
+        self.label = nn.Embedding(num_classes + 1, dim) if num_classes else None
+
+    def forward(self, t: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        emb = self.time(timestep_embedding(t, self.dim))                      # (B, dim)
+        return emb if self.label is None else emb + self.label(labels)
+
+
+class MLPDenoiser(nn.Module):
+    """eps_theta for vectors: x (B, D) and the conditioning embedding -> predicted noise (B, D).
+
+    Residual MLP: each block adds Linear(SiLU(Linear(SiLU(h) + emb))) to its input.
+    """
+
+    def __init__(self, dim: int, hidden: int = 128, depth: int = 3, num_classes: int = 0):
+        super().__init__()
+        self.cond = Conditioning(hidden, num_classes)
+        self.inp = nn.Linear(dim, hidden)
+        self.blocks = nn.ModuleList(nn.ModuleList([nn.Linear(hidden, hidden), nn.Linear(hidden, hidden)])
+                                    for _ in range(depth))
+        self.out = nn.Linear(hidden, dim)
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        emb = self.cond(t, labels)                                            # (B, h)
+        h = self.inp(x.flatten(1))                                            # (B, h)
+        for lin1, lin2 in self.blocks:
+            h = h + lin2(F.silu(lin1(F.silu(h) + emb)))                       # (B, h)
+        return self.out(F.silu(h)).reshape(x.shape)
+
+
+class ResBlock(nn.Module):
+    """Two 3x3 convolutions with GroupNorm and SiLU; the conditioning embedding is added in between.
+    (B, c_in, H, W), (B, e) -> (B, c_out, H, W), with a 1x1 convolution on the skip path if c_in != c_out."""
+
+    def __init__(self, c_in: int, c_out: int, emb_dim: int):
+        super().__init__()
+        self.norm1, self.conv1 = nn.GroupNorm(min(8, c_in), c_in), nn.Conv2d(c_in, c_out, 3, padding=1)
+        self.emb = nn.Linear(emb_dim, c_out)
+        self.norm2, self.conv2 = nn.GroupNorm(min(8, c_out), c_out), nn.Conv2d(c_out, c_out, 3, padding=1)
+        self.skip = nn.Conv2d(c_in, c_out, 1) if c_in != c_out else nn.Identity()
+
+    def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
+        h = self.conv1(F.silu(self.norm1(x)))                                 # (B, c_out, H, W)
+        h = h + self.emb(emb)[:, :, None, None]                               # every pixel hears (t, label)
+        h = self.conv2(F.silu(self.norm2(h)))
+        return h + self.skip(x)
+
+
+class UNet(nn.Module):
+    """A two-level U-Net: (B, C, S, S) at full size and at half size, with a skip connection across.
+
+        x -> conv -> Res(w) ---------------------------------- concat -> Res(w) -> conv -> eps
+                        \\-> down (stride 2) -> Res(2w) -> Res(2w) -> up /
+    Every ResBlock receives the (time [+ label]) embedding. S must be even (8 -> 4, 28 -> 14).
+    """
+
+    def __init__(self, channels: int = 1, width: int = 32, num_classes: int = 0):
+        super().__init__()
+        e = 4 * width
+        self.cond = Conditioning(e, num_classes)
+        self.inp = nn.Conv2d(channels, width, 3, padding=1)
+        self.enc = ResBlock(width, width, e)
+        self.down = nn.Conv2d(width, 2 * width, 3, stride=2, padding=1)      # (B, 2w, S/2, S/2)
+        self.mid1, self.mid2 = ResBlock(2 * width, 2 * width, e), ResBlock(2 * width, 2 * width, e)
+        self.up = nn.ConvTranspose2d(2 * width, width, 4, stride=2, padding=1)  # (B, w, S, S)
+        self.dec = ResBlock(2 * width, width, e)                             # after concatenating the skip
+        self.out = nn.Sequential(nn.GroupNorm(min(8, width), width), nn.SiLU(), nn.Conv2d(width, channels, 3, padding=1))
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        emb = self.cond(t, labels)                                            # (B, e)
+        h0 = self.enc(self.inp(x), emb)                                       # (B, w, S, S)
+        h = self.mid2(self.mid1(self.down(h0), emb), emb)                     # (B, 2w, S/2, S/2)
+        h = self.dec(torch.cat([self.up(h), h0], dim=1), emb)                 # (B, w, S, S)
+        return self.out(h)                                                    # (B, C, S, S)
+
+
+# ---------------------------------------------------------------------- the model
+
+class Diffusion(nn.Module):
+    """A denoiser plus its noise schedule: `loss(x0)` to train, `sample(n, ...)` to generate.
+
+    data_shape: (D,) for points (arch "mlp") or (C, H, W) for images in [0, 1] (arch "unet" or "mlp").
+    num_classes > 0: label-conditional, trained with the label dropped with probability p_uncond so the
+    same network also predicts the unconditional noise (classifier-free guidance).
+    data_scale: points are divided by it inside the model (so the data have about unit spread).
+    clip: while sampling, every predicted x0 is clamped to [-clip, clip] (model units; images default to 1,
+    their range). With the cosine schedule the first step starts where abar is ~0, so x0_hat divides by
+    ~sqrt(0): without a clamp a few-step DDIM chain amplifies the network's error there.
+    """
+
+    def __init__(self, data_shape=(2,), timesteps: int = 1000, schedule: str = "cosine", arch: str = "mlp",
+                 hidden: int = 128, depth: int = 3, width: int = 32, num_classes: int = 0,
+                 p_uncond: float = 0.1, data_scale: float = 1.0, clip: float | None = None):
+        super().__init__()
+        data_shape = tuple(int(s) for s in data_shape)
+        if arch not in ARCHS:
+            raise ValueError(f"arch must be one of {ARCHS}, got {arch!r}")
+        if len(data_shape) not in (1, 3):
+            raise ValueError(f"data_shape must be (D,) for points or (C, H, W) for images, got {data_shape}")
+        if arch == "unet" and (len(data_shape) != 3 or data_shape[-1] % 2 or data_shape[-1] != data_shape[-2]):
+            raise ValueError(f"arch='unet' needs square images with an even side, got data_shape {data_shape}")
+        if not 0 <= p_uncond < 1:
+            raise ValueError(f"p_uncond must be in [0, 1), got {p_uncond}")
+        if not data_scale > 0:
+            raise ValueError(f"data_scale must be > 0, got {data_scale}")
+        if clip is not None and not clip > 0:
+            raise ValueError(f"clip must be > 0 or None, got {clip}")
+        self.data_shape, self.timesteps, self.num_classes = data_shape, _check_timesteps(timesteps), num_classes
+        self.schedule, self.p_uncond, self.data_scale = schedule, p_uncond, data_scale
+        self.images = len(data_shape) == 3
+        self.clip = clip if clip is not None else (1.0 if self.images else None)   # images: [-1, 1]
+        betas = make_betas(schedule, timesteps)
+        self.register_buffer("betas", betas, persistent=False)               # rebuilt from the config
+        self.register_buffer("abar", alpha_bars(betas), persistent=False)
+        if arch == "unet":
+            self.net = UNet(data_shape[0], width, num_classes)
+        else:
+            self.net = MLPDenoiser(math.prod(data_shape), hidden, depth, num_classes)
+
+    # ------------------------------------------------------------------ data <-> model space
+    def to_model(self, x: torch.Tensor) -> torch.Tensor:
+        return x * 2 - 1 if self.images else x / self.data_scale
+
+    def from_model(self, x: torch.Tensor, clamp: bool = True) -> torch.Tensor:
+        if not self.images:
+            return x * self.data_scale
+        return ((x + 1) / 2).clamp(0, 1) if clamp else (x + 1) / 2
+
+    def _check_x(self, x) -> torch.Tensor:
+        if not isinstance(x, torch.Tensor) or tuple(x.shape[1:]) != self.data_shape or not x.is_floating_point():
+            got = f"{tuple(x.shape)} {x.dtype}" if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ValueError(f"x must be float of shape (B, {', '.join(map(str, self.data_shape))}), got {got}")
+        return x
+
+    def _check_labels(self, labels, n: int) -> torch.Tensor | None:
+        if not self.num_classes:
+            if labels is not None:
+                raise ValueError("this diffusion model is unconditional (num_classes=0): do not pass labels")
+            return None
+        if not isinstance(labels, torch.Tensor) or labels.dtype != torch.long or tuple(labels.shape) != (n,):
+            got = f"{tuple(labels.shape)} {labels.dtype}" if isinstance(labels, torch.Tensor) else type(labels).__name__
+            raise ValueError(f"a conditional diffusion model needs labels of shape ({n},) int64, got {got}")
+        if n and (labels.min() < 0 or labels.max() >= self.num_classes):
+            raise ValueError(f"labels must be in [0, {self.num_classes - 1}], got "
+                             f"{labels.min().item()}..{labels.max().item()}")
+        return labels
+
+    def _device(self) -> torch.device:
+        return self.betas.device
+
+    def null_labels(self, n: int) -> torch.Tensor | None:
+        """(n,) copies of the "no label" index, or None for an unconditional model."""
+        return torch.full((n,), self.num_classes, dtype=torch.long, device=self._device()) if self.num_classes else None
+
+    # ------------------------------------------------------------------ training
+    def loss(self, x0: torch.Tensor, labels: torch.Tensor | None = None,
+             generator: torch.Generator | None = None) -> torch.Tensor:
+        """The simple DDPM loss: E_{t, eps} ||eps - eps_theta(x_t, t)||², t uniform, a scalar (mean over all).
+
+        x0: a batch in data units (B, *data_shape); labels (B,) for a conditional model, each replaced by
+        the null label with probability p_uncond.
+        """
+        x0 = self.to_model(self._check_x(x0))
+        b, dev = x0.shape[0], x0.device
+        labels = self._check_labels(labels, b)
+        gdev = generator.device if generator is not None else dev
+        t = torch.randint(0, self.timesteps, (b,), generator=generator, device=gdev).to(dev)
+        noise = torch.randn(x0.shape, generator=generator, device=gdev).to(dev)
+        if labels is not None and self.p_uncond > 0:
+            drop = torch.rand(b, generator=generator, device=gdev).to(dev) < self.p_uncond
+            labels = torch.where(drop, self.num_classes, labels)
+        return F.mse_loss(self.net(q_sample(x0, t, noise, self.abar), t, labels), noise)
+
+    # ------------------------------------------------------------------ sampling
+    def eps(self, x_t: torch.Tensor, t: int, labels: torch.Tensor | None, guidance: float) -> torch.Tensor:
+        """The (guided) noise prediction at step t for a batch x_t (model space)."""
+        tt = torch.full((x_t.shape[0],), t, dtype=torch.long, device=x_t.device)
+        if labels is None:
+            return self.net(x_t, tt, self.null_labels(x_t.shape[0]))
+        if guidance == 1.0:
+            return self.net(x_t, tt, labels)
+        both = self.net(torch.cat([x_t, x_t]), torch.cat([tt, tt]),                # one batched call
+                        torch.cat([labels, self.null_labels(x_t.shape[0])]))
+        eps_label, eps_null = both.chunk(2)
+        return guided_eps(eps_label, eps_null, guidance)
+
+    @torch.no_grad()
+    def sample(self, n: int, steps: int | None = None, sampler: str = "ddpm", eta: float = 0.0,
+               guidance: float = 1.0, labels: torch.Tensor | None = None,
+               generator: torch.Generator | None = None, x_T: torch.Tensor | None = None,
+               return_trajectory: bool = False):
+        """n samples (n, *data_shape) in data units (images in [0, 1]).
+
+        sampler="ddpm": the full chain of T steps (steps must be None or T).
+        sampler="ddim": `steps` evenly spaced steps (default 50), eta = 0 deterministic given x_T.
+        Conditional models: labels (n,) (default 0, 1, 2, ... in turn) and the guidance scale s
+        (1 = plain conditional, 0 = unconditional via the null label, > 1 guided).
+        x_T: start from this noise (n, *data_shape) instead of drawing it.
+        return_trajectory: also return the states x_t (in data units, unclamped) before every step and
+        the final sample: a tensor (steps + 1, n, *data_shape), and the step indices (list).
+        """
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"n must be a positive int, got {n!r}")
+        if sampler not in SAMPLERS:
+            raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
+        T = self.timesteps
+        if sampler == "ddpm" and steps not in (None, T):
+            raise ValueError(f"the DDPM sampler runs all T = {T} steps, got steps={steps!r}; "
+                             "use sampler='ddim' for fewer steps")
+        ts = list(range(T - 1, -1, -1)) if sampler == "ddpm" else ddim_timesteps(T, 50 if steps is None else steps)
+        if not guidance >= 0:
+            raise ValueError(f"guidance must be >= 0, got {guidance!r}")
+        dev = self._device()
+        if self.num_classes and guidance > 0:
+            labels = torch.arange(n, device=dev) % self.num_classes if labels is None else labels
+            labels = self._check_labels(labels, n).to(dev)
+        else:                                         # unconditional, or guidance 0: the label is ignored
+            if labels is not None:
+                self._check_labels(labels, n)
+            labels = None
+        gdev = generator.device if generator is not None else dev
+        randn = lambda: torch.randn((n, *self.data_shape), generator=generator, device=gdev).to(dev)
+        if x_T is None:
+            x = randn()
+        elif tuple(x_T.shape) != (n, *self.data_shape):
+            raise ValueError(f"x_T must have shape ({n}, {', '.join(map(str, self.data_shape))}), got {tuple(x_T.shape)}")
+        else:
+            x = x_T.to(dev, torch.float32)
+        was = self.training
+        self.eval()
+        states = [x] if return_trajectory else None
+        for i, t in enumerate(ts):
+            eps = self.eps(x, t, labels, guidance)
+            if sampler == "ddpm":
+                x = ddpm_step(x, t, eps, self.betas, noise=randn() if t > 0 else None, clip=self.clip)
+            else:
+                t_prev = ts[i + 1] if i + 1 < len(ts) else -1
+                x = ddim_step(x, t, t_prev, eps, self.abar, eta=eta, noise=randn() if eta > 0 else None,
+                              clip=self.clip)
+            if return_trajectory:
+                states.append(x)
+        self.train(was)
+        out = self.from_model(x)
+        if return_trajectory:
+            return out, torch.stack([self.from_model(s, clamp=False) for s in states]), ts
+        return out
+
+
+def build(config: dict) -> Diffusion:
+    """Rebuild a Diffusion model from its saved config (for checkpoints.load)."""
+    return Diffusion(**config)
+
+
+class EMA:
+    """An exponential moving average of a model's weights, w_ema <- decay * w_ema + (1 - decay) * w.
+
+    Diffusion samples come from many calls of the same network, so noise in the last updates' weights
+    shows; averaging over the last ~1 / (1 - decay) steps smooths it. Call update() after each step and
+    copy_to(model) at the end.
+    """
+
+    def __init__(self, model: nn.Module, decay: float = 0.999):
+        if not 0 <= decay < 1:
+            raise ValueError(f"decay must be in [0, 1), got {decay}")
+        self.decay, self.updates = decay, 0
+        self.shadow = [p.detach().clone() for p in model.parameters()]
+
+    @torch.no_grad()
+    def update(self, model: nn.Module) -> None:
+        self.updates += 1
+        d = min(self.decay, (1 + self.updates) / (10 + self.updates))    # short warm-up: early weights fade fast
+        for s, p in zip(self.shadow, model.parameters()):
+            s.lerp_(p.detach(), 1 - d)
+
+    @torch.no_grad()
+    def copy_to(self, model: nn.Module) -> None:
+        for s, p in zip(self.shadow, model.parameters()):
+            p.copy_(s)
+
+
+# ---------------------------------------------------------------------- command line (genai-course)
+
+DEFAULTS = {  # per dataset: what did best here (benchmarks/diffusion.py); override with --option
+    "swiss_roll": dict(arch="mlp", hidden=128, depth=3, data_scale=1.0, clip=3.0, lr=1e-3, batch_size=256, ema=0.995),
+    "ring8": dict(arch="mlp", hidden=128, depth=3, data_scale=1.0, clip=2.5, lr=1e-3, batch_size=256, ema=0.995),
+    "grid25": dict(arch="mlp", hidden=128, depth=3, data_scale=2.0, clip=2.5, lr=1e-3, batch_size=256, ema=0.995),
+    "digits": dict(arch="unet", width=16, lr=3e-3, batch_size=128, ema=0.995),
+    "mnist5k": dict(arch="unet", width=32, lr=1e-3, batch_size=64, ema=0.995),
+}
+IMAGE_SETS = ("digits", "mnist5k")
+KNOWN_OPTIONS = {"arch", "hidden", "depth", "width", "timesteps", "schedule", "lr", "batch_size", "conditional",
+                 "p_uncond", "data_scale", "clip", "ema"}
+
+
+def train_model(model: Diffusion, X: torch.Tensor, Y: torch.Tensor | None, *, steps: int | None,
+                seconds: float | None, lr: float = 1e-3, batch_size: int = 128, ema: float = 0.0,
+                generator: torch.Generator | None = None, progress: bool = True, desc: str | None = None):
+    """Train on data X (N, *data_shape) [+ labels Y (N,)] with AdamW, a cosine learning-rate decay over
+    the budget and (ema > 0) an exponential moving average of the weights copied in at the end.
+    Returns fit's History. Used by the CLI, the benchmark and notebook 07."""
+    from course_lib.train import fit
+    if Y is not None and len(Y) != len(X):
+        raise ValueError(f"X and Y must have the same length, got {len(X)} and {len(Y)}")
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
+    schedule = CosineSchedule(optimizer, lr, steps=steps, seconds=seconds, warmup=100)
+    averaged = EMA(model, ema) if ema else None
+    gen = generator if generator is not None else torch.Generator().manual_seed(0)
+
+    def batch():
+        idx = torch.randint(0, len(X), (batch_size,), generator=gen)
+        return X[idx], (Y[idx] if Y is not None else None)
+
+    def loss_fn(m, b):
+        if averaged is not None and schedule.calls:
+            averaged.update(m)                      # after the previous step's update
+        schedule.step()
+        return m.loss(b[0], b[1], generator=gen)
+
+    hist = fit(model, loss_fn, batch, optimizer=optimizer, steps=steps, seconds=seconds, progress=progress,
+               desc=desc or "diffusion")
+    if averaged is not None:
+        averaged.update(model)
+        averaged.copy_to(model)
+    return hist
+
+
+def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: int, out: Path,
+              options: dict) -> dict:
+    """`genai-course train diffusion --dataset digits|mnist5k|swiss_roll|ring8|grid25 ...`; options: arch,
+    hidden, depth, width, timesteps, schedule, lr, batch_size, conditional, p_uncond, data_scale, clip, ema.
+    Returns steps, seconds and a quality figure (from 50 DDIM steps, the quick sampler)."""
+    from course_lib import checkpoints, config, data, metrics
+
+    unknown = sorted(set(options) - KNOWN_OPTIONS)
+    if unknown:
+        raise SystemExit(f"error: unknown diffusion option(s) {unknown}; known: {sorted(KNOWN_OPTIONS)}")
+    if dataset not in DEFAULTS:
+        raise SystemExit(f"error: the diffusion family trains on {sorted(DEFAULTS)}, got {dataset!r}")
+    gen = config.seed_everything(seed)
+    opt = {**DEFAULTS[dataset], **options}
+    conditional = bool(opt.get("conditional", False)) and dataset in IMAGE_SETS
+    if dataset in IMAGE_SETS:
+        train = data.load(dataset, split="train")
+        X, Y = train.images, (train.labels if conditional else None)
+    else:
+        toy = data.load(dataset, n=20000, seed=seed)
+        X, Y = toy.x, None
+    cfg = dict(data_shape=list(X.shape[1:]), timesteps=int(opt.get("timesteps", 1000)),
+               schedule=str(opt.get("schedule", "cosine")), arch=str(opt["arch"]), hidden=int(opt.get("hidden", 128)),
+               depth=int(opt.get("depth", 3)), width=int(opt.get("width", 32)), num_classes=10 if conditional else 0,
+               p_uncond=float(opt.get("p_uncond", 0.1)), data_scale=float(opt.get("data_scale", 1.0)),
+               clip=float(opt["clip"]) if "clip" in opt else None)
+    model = build(cfg)
+    if steps is None and seconds is None:
+        steps = config.budget(5000, 100)
+    hist = train_model(model, X, Y, steps=steps, seconds=seconds, lr=float(opt["lr"]),
+                       batch_size=int(opt["batch_size"]), ema=float(opt.get("ema", 0.0)), generator=gen,
+                       progress=False)
+    model.eval()
+    summary = {"steps": len(hist.steps), "seconds": round(hist.seconds, 1)}
+    g, n = torch.Generator().manual_seed(seed), config.budget(1000, 200)
+    if dataset in IMAGE_SETS:
+        fake = model.sample(n, steps=50, sampler="ddim", guidance=0.0, generator=g)   # unconditional samples
+        test = data.load(dataset, split="test").images
+        summary["frechet_distance_vs_test_ddim50"] = round(metrics.digit_frechet_distance(fake, test), 2)
+        if conditional:
+            labels = torch.arange(n) % 10
+            pred = metrics.classify_digits(model.sample(n, steps=50, sampler="ddim", labels=labels, generator=g))
+            summary["class_accuracy_ddim50"] = round(float((pred == labels).float().mean()), 3)
+    else:
+        cov = metrics.mode_coverage(model.sample(config.budget(2500, 500), steps=50, sampler="ddim", generator=g),
+                                    toy.modes, toy.std) \
+            if toy.modes is not None else None
+        if cov is not None:
+            summary.update(modes_covered=f"{cov.covered}/{cov.total}",
+                           high_quality_fraction_ddim50=round(cov.high_quality_fraction, 3))
+    checkpoints.save(out, model, cfg, family="diffusion", dataset=dataset, seed=seed, **summary)
+    return summary
+
+
+def cli_sample(ckpt: dict, *, n: int, seed: int, out: Path | None, options: dict) -> str:
+    """`genai-course sample CKPT --n N --out S.npz`: images float32 (N, 1, H, W) in [0, 1] (+ labels when
+    conditional: 0..9 in turn, or --option label=D); 2-D toy models write points (N, 2) as `x`.
+    --option sampler=ddpm|ddim, steps=K (implies ddim), eta=E, guidance=S (conditional models)."""
+    known = {"sampler", "steps", "eta", "guidance", "label"}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise SystemExit(f"error: unknown diffusion sampling option(s) {unknown}; known: {sorted(known)}")
+    model = build(ckpt["config"])
+    model.load_state_dict(ckpt["state_dict"])
+    model.eval()
+    steps = int(options["steps"]) if "steps" in options else None
+    sampler = str(options.get("sampler", "ddim" if steps is not None else "ddpm"))
+    labels = samples.labels_for(n, model.num_classes, options)
+    guidance = float(options.get("guidance", 1.0))
+    x = model.sample(n, steps=steps, sampler=sampler, eta=float(options.get("eta", 0.0)), guidance=guidance,
+                     labels=labels if guidance > 0 else None, generator=torch.Generator().manual_seed(seed))
+    return samples.write_npz(out, x, labels)
