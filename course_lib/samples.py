@@ -1,4 +1,5 @@
-"""What `genai-course sample` writes for image models, the same for every family.
+"""What `genai-course sample` writes for image models, the same for every family, and the --option check
+every family's train and sample verbs share.
 
 One .npz file: `images` float32 in [0, 1] with shape (N, 1, H, W) (2-D toy models: `x`, shape (N, 2)),
 plus `labels` (N,) int64 for conditional models. Written to a temp file and renamed, so an interrupted
@@ -10,6 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+
+def check_options(what: str, options: dict, known) -> None:
+    """Refuse --option keys a family does not know, naming the known ones (a typo must not be ignored)."""
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise SystemExit(f"error: unknown {what} option(s) {unknown}; known: {sorted(known)}")
 
 
 def labels_for(n: int, num_classes: int, options: dict) -> torch.Tensor | None:

@@ -535,9 +535,7 @@ def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: i
     Returns steps, seconds and a quality figure (from 50 DDIM steps, the quick sampler)."""
     from course_lib import checkpoints, config, data, metrics
 
-    unknown = sorted(set(options) - KNOWN_OPTIONS)
-    if unknown:
-        raise SystemExit(f"error: unknown diffusion option(s) {unknown}; known: {sorted(KNOWN_OPTIONS)}")
+    samples.check_options("diffusion", options, KNOWN_OPTIONS)
     if dataset not in DEFAULTS:
         raise SystemExit(f"error: the diffusion family trains on {sorted(DEFAULTS)}, got {dataset!r}")
     gen = config.seed_everything(seed)
@@ -586,10 +584,7 @@ def cli_sample(ckpt: dict, *, n: int, seed: int, out: Path | None, options: dict
     """`genai-course sample CKPT --n N --out S.npz`: images float32 (N, 1, H, W) in [0, 1] (+ labels when
     conditional: 0..9 in turn, or --option label=D); 2-D toy models write points (N, 2) as `x`.
     --option sampler=ddpm|ddim, steps=K (implies ddim), eta=E, guidance=S (conditional models)."""
-    known = {"sampler", "steps", "eta", "guidance", "label"}
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise SystemExit(f"error: unknown diffusion sampling option(s) {unknown}; known: {sorted(known)}")
+    samples.check_options("diffusion sampling", options, {"sampler", "steps", "eta", "guidance", "label"})
     model = build(ckpt["config"])
     model.load_state_dict(ckpt["state_dict"])
     model.eval()

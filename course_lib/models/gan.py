@@ -302,10 +302,8 @@ def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: i
     from course_lib import checkpoints, config, data, metrics
     from course_lib.train import fit
 
-    known = {"arch", "latent_dim", "hidden", "depth", "pack", "loss", "lr", "batch_size", "n_critic", "conditional"}
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise SystemExit(f"error: unknown gan option(s) {unknown}; known: {sorted(known)}")
+    samples.check_options("gan", options, {"arch", "latent_dim", "hidden", "depth", "pack", "loss", "lr", "batch_size",
+                                           "n_critic", "conditional"})
     if dataset not in DEFAULTS:
         raise SystemExit(f"error: the gan family trains on {sorted(DEFAULTS)}, got {dataset!r}")
     gen = config.seed_everything(seed)

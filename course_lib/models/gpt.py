@@ -316,9 +316,8 @@ def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: i
     from course_lib.tokenizers import BPETokenizer, CharTokenizer
     from course_lib.train import CosineSchedule, fit
 
-    unknown = sorted(set(options) - set(DEFAULTS))
-    if unknown:
-        raise SystemExit(f"error: unknown gpt option(s) {unknown}; known: {sorted(DEFAULTS)}")
+    from course_lib.samples import check_options
+    check_options("gpt", options, DEFAULTS)
     if dataset not in TEXT_DATASETS:
         raise SystemExit(f"error: the gpt family trains on text: one of {', '.join(TEXT_DATASETS)}; got {dataset!r}")
     opt = {**DEFAULTS, **options}

@@ -315,10 +315,8 @@ def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: i
     from course_lib.metrics import bits_per_dim
     from course_lib.train import fit
 
-    known = {"conditional", "latent_dim", "hidden", "depth", "dropout", "beta", "lr", "batch_size", "k", "eval_k"}
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise SystemExit(f"error: unknown vae option(s) {unknown}; known: {sorted(known)}")
+    samples.check_options("vae", options, {"conditional", "latent_dim", "hidden", "depth", "dropout", "beta", "lr",
+                                           "batch_size", "k", "eval_k"})
     if dataset not in DEFAULTS:
         raise SystemExit(f"error: the vae family trains on image data 'digits' or 'mnist5k', got {dataset!r}")
     gen = config.seed_everything(seed)
