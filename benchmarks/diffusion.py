@@ -126,17 +126,6 @@ def notebook_rows() -> list[dict]:
     return rows
 
 
-BASE = ("dataset", "model", "train_s", "steps", "load_avg_1min")
-
-
-def compact(row: dict) -> dict:
-    """One layout for every row (RESULTS.md takes its columns from the first row): the common fields, then
-    every other figure as `name value` in one `measured` cell, then target and verdict."""
-    extra = [f"{k} {v}" for k, v in row.items() if k not in BASE + ("target", "met")]
-    return {**{k: row.get(k, "-") for k in BASE}, "measured": "; ".join(extra),
-            "target": row.get("target", "-"), "met": row.get("met", "-")}
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=["grid", "digits"], default=None)
@@ -188,7 +177,7 @@ def main(argv=None) -> int:
     ]
     return bench.record("diffusion", title="Diffusion (issue 6): grid in 60 s, digits in 150 s, DDIM, guidance",
                         command="python benchmarks/diffusion.py" + (f" --only {args.only}" if args.only else "")
-                        + (" --notebook" if args.notebook else ""), rows=[compact(r) for r in rows], notes=notes)
+                        + (" --notebook" if args.notebook else ""), rows=rows, notes=notes)
 
 
 if __name__ == "__main__":

@@ -68,6 +68,26 @@ def time_notebooks(paths: list[Path], modes: list[str]) -> dict:
     return {"rows": rows}
 
 
+def table(rows: list[dict]) -> list[str]:
+    """A markdown table of rows that need not share their fields: a field every row has gets a column
+    (target and met last); the rest of each row goes into one `measured` cell as `name value; ...`,
+    so no figure is dropped and a table of unlike rows (toys and digits, say) stays narrow."""
+    shared = [k for k in rows[0] if all(k in r for r in rows)]
+    tail = [k for k in ("target", "met") if k in shared]
+    cols = [k for k in shared if k not in tail]
+    if any(set(r) - set(shared) for r in rows):
+        cols.append(None)                                   # the `measured` cell of unshared fields
+    cols += tail
+
+    def cell(r: dict, k) -> str:
+        if k is None:
+            return "; ".join(f"{name} {v}" for name, v in r.items() if name not in shared)
+        return str(r[k])
+    names = ["measured" if k is None else k for k in cols]
+    return ["| " + " | ".join(names) + " |", "|" + "---|" * len(cols)] + \
+           ["| " + " | ".join(cell(r, k) for k in cols) + " |" for r in rows]
+
+
 def render() -> str:
     """RESULTS.md from every JSON in benchmarks/results/."""
     lines = ["# Benchmark results", "",
@@ -82,10 +102,7 @@ def render() -> str:
         lines.append("")
         rows = data.get("rows", [])
         if rows:
-            keys = list(rows[0].keys())
-            lines += ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-            lines += ["| " + " | ".join(str(r.get(k, "")) for k in keys) + " |" for r in rows]
-            lines.append("")
+            lines += table(rows) + [""]
         for note in data.get("notes", []):
             lines.append(f"- {note}")
         lines.append("")

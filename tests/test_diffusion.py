@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib import checkpoints, cli
+from course_lib import checkpoints, cli, train
 from course_lib.models import diffusion as dm
 
 
@@ -187,7 +187,7 @@ def test_conditional_model_guidance_and_label_errors():
 
 def test_bad_input_is_a_clear_error():
     m = dm.Diffusion((2,), timesteps=10, hidden=8, depth=1)
-    with pytest.raises(ValueError, match=r"x must be float of shape \(B, 2\), got \(4, 3\)"):
+    with pytest.raises(ValueError, match=r"x must have shape \(N, 2\) float, got \(4, 3\)"):
         m.loss(torch.randn(4, 3))
     with pytest.raises(ValueError, match="runs all T = 10 steps, got steps=5"):
         m.sample(2, steps=5)
@@ -232,7 +232,7 @@ def test_ddim_without_a_clip_amplifies_the_first_step_error():
 
 def test_ema_tracks_the_weights():
     lin = torch.nn.Linear(1, 1, bias=False)
-    ema = dm.EMA(lin, decay=0.5)
+    ema = train.EMA(lin, decay=0.5)
     with torch.no_grad():
         lin.weight.fill_(1.0)
     start = ema.shadow[0].clone()

@@ -146,3 +146,17 @@ def test_cli_train_and_sample(tmp_path, capsys):
         cli.main(["sample", str(ckpt), "--prompt", "日本", "--n-tokens", "5"])
     with pytest.raises(SystemExit, match="unknown gpt option"):
         cli.main(["train", "gpt", "--dataset", "shakespeare", "--steps", "1", "--out", str(ckpt), "--option", "x=1"])
+
+
+def test_cache_buffers_are_reused_and_refuse_overflow():
+    cache = KVCache(n_layer=1, capacity=4)
+    k = torch.randn(1, 2, 3, 5)
+    keys, values = cache.append(0, k, 2 * k)
+    assert keys.shape == (1, 2, 3, 5) and torch.equal(values, 2 * k)
+    buffer = cache.keys[0]
+    cache.length = 3
+    keys, _ = cache.append(0, k[:, :, :1], k[:, :, :1])
+    assert cache.keys[0] is buffer and torch.equal(keys[:, :, 3], k[:, :, 0])      # written in place
+    cache.length = 4
+    with pytest.raises(ValueError, match=r"KV cache full: 4 cached \+ 1 new > capacity 4"):
+        cache.append(0, k[:, :, :1], k[:, :, :1])

@@ -66,14 +66,31 @@ def causal_mask(t_q: int, t_k: int, device=None) -> torch.Tensor:
 
 
 class KVCache:
-    """Per-layer keys and values of the positions generated so far (each (B, nh, T, hs))."""
+    """Keys and values of every position seen so far, per layer, in buffers allocated once.
 
-    def __init__(self, n_layer: int):
-        self.layers: list = [None] * n_layer
+    Layer i's buffers are (B, nh, capacity, hs); a step with T new tokens writes rows length..length+T-1
+    and attends to rows 0..length+T-1. Writing into a preallocated buffer instead of concatenating keeps
+    a generation step at a handful of small operations (at this model size their overhead, not the
+    arithmetic, is what a step costs). GPT.forward advances `length` once all layers have written.
+    """
 
-    @property
-    def length(self) -> int:
-        return 0 if self.layers[0] is None else self.layers[0][0].size(2)
+    def __init__(self, n_layer: int, capacity: int | None = None):   # None: the model's block_size
+        self.n_layer, self.capacity, self.length = n_layer, capacity, 0
+        self.keys: list = [None] * n_layer
+        self.values: list = [None] * n_layer
+
+    def append(self, layer: int, k: torch.Tensor, v: torch.Tensor):
+        """Store the new k, v (B, nh, T, hs) of `layer`; return all keys and values so far (B, nh, L+T, hs)."""
+        L, T = self.length, k.size(2)
+        if self.keys[layer] is None:                                # first call: allocate
+            cap = self.capacity or L + T
+            self.keys[layer] = k.new_empty(k.size(0), k.size(1), cap, k.size(3))
+            self.values[layer] = v.new_empty(v.size(0), v.size(1), cap, v.size(3))
+        if L + T > self.keys[layer].size(2):
+            raise ValueError(f"KV cache full: {L} cached + {T} new > capacity {self.keys[layer].size(2)}")
+        self.keys[layer][:, :, L:L + T] = k
+        self.values[layer][:, :, L:L + T] = v
+        return self.keys[layer][:, :, :L + T], self.values[layer][:, :, :L + T]
 
 
 class CausalSelfAttention(nn.Module):
@@ -88,11 +105,8 @@ class CausalSelfAttention(nn.Module):
         B, T, C = x.shape
         q, k, v = self.qkv(x).split(C, dim=2)                                # 3 x (B, T, C)
         q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))  # (B, nh, T, hs)
-        if cache is not None:
-            past = cache.layers[layer]
-            if past is not None:                              # prepend the stored keys/values
-                k, v = torch.cat([past[0], k], dim=2), torch.cat([past[1], v], dim=2)   # (B, nh, Tk, hs)
-            cache.layers[layer] = (k, v)
+        if cache is not None:                                 # the stored past, then these T
+            k, v = cache.append(layer, k, v)                                  # (B, nh, Tk, hs)
         t_k = k.size(2)
         p = self.dropout if self.training else 0.0
         if self.flash:
@@ -161,19 +175,23 @@ class GPT(nn.Module):
         if idx.size(1) == 0 or start + idx.size(1) > cfg.block_size:
             raise ValueError(f"sequence length must be 1..{cfg.block_size - start} (block_size "
                              f"{cfg.block_size}, {start} cached), got {idx.size(1)}")
-        lo, hi = int(idx.min()), int(idx.max())
+        lo, hi = (int(v) for v in torch.aminmax(idx))
         if lo < 0 or hi >= cfg.vocab_size:
             raise ValueError(f"token ids must be in [0, {cfg.vocab_size - 1}], got ids from {lo} to {hi}")
 
     def forward(self, idx, targets=None, cache: KVCache | None = None):
         """idx (B, T) int64 -> (logits (B, T, V), loss or None). With a cache, idx are the NEW tokens."""
         start = cache.length if cache is not None else 0
+        if cache is not None and cache.capacity is None:
+            cache.capacity = self.config.block_size
         self._check_ids(idx, start)
         B, T = idx.shape
         pos = torch.arange(start, start + T, device=idx.device)                # (T,)
         x = self.drop(self.tok_emb(idx) + self.pos_emb(pos))                   # (B, T, C)
         for i, block in enumerate(self.blocks):
             x = block(x, cache, i)
+        if cache is not None:
+            cache.length += T                                  # every layer has stored its keys/values
         logits = self.head(self.ln_f(x))                                        # (B, T, V)
         loss = None
         if targets is not None:
@@ -208,7 +226,7 @@ class GPT(nn.Module):
                 if cache is None:                                  # first step: the whole prompt
                     cache, fresh = KVCache(self.config.n_layer), idx[:, -bs:]
                 elif cache.length >= bs:                           # full: restart from a half window
-                    cache, fresh = KVCache(self.config.n_layer), idx[:, -max(1, bs // 2):]
+                    cache.length, fresh = 0, idx[:, -max(1, bs // 2):]                    # (same buffers)
                 logits, _ = self(fresh, cache=cache)
             nxt = sample_next(logits[:, -1, :], temperature, top_k, top_p, generator)   # (B, 1)
             idx = torch.cat([idx, nxt], dim=1)

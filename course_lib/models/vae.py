@@ -32,6 +32,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from course_lib import samples
+from course_lib.models.inputs import check_batch, check_labels
 from course_lib.train import CosineSchedule
 
 LIKELIHOODS = ("categorical", "bernoulli")
@@ -83,26 +84,12 @@ class VAE(nn.Module):
 
     # ------------------------------------------------------------------ checks and conversions
     def _check_x(self, x) -> torch.Tensor:
-        S = self.image_size
-        if not isinstance(x, torch.Tensor) or x.dim() != 4 or tuple(x.shape[1:]) != (1, S, S):
-            got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-            raise ValueError(f"images must have shape (N, 1, {S}, {S}) float in [0, 1], got {got}")
-        if not x.is_floating_point():
-            raise ValueError(f"images must be float in [0, 1], got dtype {x.dtype}")
-        return x
+        return check_batch(x, (1, self.image_size, self.image_size), "images")
 
     def _onehot(self, y, n: int) -> torch.Tensor | None:
         """Labels (n,) int64 -> one-hot (n, num_classes); None for an unconditional model."""
-        if self.num_classes == 0:
-            if y is not None:
-                raise ValueError("this VAE is unconditional (num_classes=0): do not pass labels")
-            return None
-        if not isinstance(y, torch.Tensor) or y.dtype != torch.long or tuple(y.shape) != (n,):
-            got = f"{tuple(y.shape)} {y.dtype}" if isinstance(y, torch.Tensor) else type(y).__name__
-            raise ValueError(f"a conditional VAE needs labels of shape ({n},) int64, got {got}")
-        if n and (y.min() < 0 or y.max() >= self.num_classes):
-            raise ValueError(f"labels must be in [0, {self.num_classes - 1}], got {y.min().item()}..{y.max().item()}")
-        return F.one_hot(y, self.num_classes).float()
+        y = check_labels(y, n, self.num_classes, "VAE")
+        return None if y is None else F.one_hot(y, self.num_classes).float()
 
     def _cat(self, a: torch.Tensor, onehot) -> torch.Tensor:
         return a if onehot is None else torch.cat([a, onehot.to(a.device)], dim=-1)
