@@ -69,7 +69,7 @@ def digit_rows(seconds: float, n: int) -> list[dict]:
     rows = []
     # unconditional model: Fréchet distance of the full chain and of DDIM at 10 / 25 / 50 steps
     summary, model = train("digits", seconds, {})
-    row = {"dataset": "digits", "model": "U-Net (width 16), cosine, T = 1000, unconditional",
+    row = {"dataset": "digits", "model": "U-Net (width 16), v-prediction, cosine, T = 1000, unconditional",
            "train_s": summary["seconds"], "steps": summary["steps"], "load_avg_1min": load_avg(),
            "fd_real_train_vs_test": round(fd_real, 2)}
     fds = {}
@@ -93,7 +93,7 @@ def digit_rows(seconds: float, n: int) -> list[dict]:
     # conditional model with classifier-free guidance
     summary, model = train("digits", seconds, {"conditional": True})
     labels = torch.arange(n) % 10
-    row = {"dataset": "digits", "model": "U-Net (width 16), cosine, T = 1000, label-conditional (p_uncond 0.1)",
+    row = {"dataset": "digits", "model": "U-Net (width 16), v-prediction, cosine, T = 1000, label-conditional (p_uncond 0.1)",
            "train_s": summary["seconds"], "steps": summary["steps"], "load_avg_1min": load_avg(),
            "fd_real_train_vs_test": round(fd_real, 2)}
     best = 0.0
@@ -133,7 +133,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     config.set_threads(1)                  # small models, and the machine is shared
     grid_s, digit_s = config.budget(60.0, 3.0), config.budget(150.0, 5.0)
-    n_grid, n_digits = config.budget(2500, 500), config.budget(1000, 200)
+    # as many digit samples as real training digits (1,437): FD is biased upward at small sample sizes, so
+    # the model and the real-vs-real reference are compared at the same size
+    n_grid, n_digits = config.budget(2500, 500), config.budget(len(data.load("digits", split="train").images), 200)
     rows = []
     if args.only in (None, "grid"):
         rows.append(grid_row(grid_s, n_grid))
@@ -149,31 +151,34 @@ def main(argv=None) -> int:
         "course_lib.models.diffusion.cli_train (same as `genai-course train diffusion --seconds N`), seed 0, one run each. "
         "Sampling time is not part of the training budget (sample_s_*: seconds for all samples).",
         "Training: AdamW with 100 warm-up steps and a cosine decay to 5% over the budget, an EMA of the weights (decay "
-        "0.995) copied in at the end, the simple noise-prediction loss with t uniform over the 1,000 steps, cosine "
-        "schedule (diffusion.DEFAULTS). Grid: batch 256, lr 1e-3, points divided by 2 inside the model. Digits: "
-        "two-level U-Net, 16 channels at 8x8 and 32 at 4x4, 5 ResBlocks with GroupNorm, batch 128, lr 3e-3; predicted "
-        "x0 clipped to [-1, 1] while sampling.",
+        "0.995) copied in at the end, t uniform over the 1,000 steps, cosine schedule (diffusion.DEFAULTS). Grid: the "
+        "network predicts the noise (eps), batch 256, lr 1e-3, points divided by 2 inside the model. Digits: the network "
+        "predicts v = sqrt(abar) eps - sqrt(1 - abar) x0 (converted to eps for the samplers); two-level U-Net, 16 "
+        "channels at 8x8 and 32 at 4x4, 5 ResBlocks with GroupNorm, batch 128, lr 3e-3; predicted x0 clipped to [-1, 1] "
+        "while sampling.",
         "Grid: 2,500 samples; high quality = within 3 std (0.15) of the nearest mode; a mode is covered with >= 20% "
         "of its fair share (course_lib.metrics.mode_coverage). ddpm1000 = the full chain, ddim25 = 25 DDIM steps (eta 0).",
-        "Digits: FD = Fréchet distance in the shipped digit classifier's features between 1,000 samples and the 360 "
-        "held-out digits; reference: real train (1,437) vs held-out (360) = fd_real_train_vs_test. DDIM: evenly spaced "
-        "steps from 999 to 0, eta = 0, eps recomputed from the clipped x0. The conditional model samples labels 0..9 in "
-        "turn; guidance s: eps = eps_null + s (eps_label - eps_null) (s = 1 plain conditional); class accuracy by the "
-        "shipped classifier.",
+        f"Digits: FD = Fréchet distance in the shipped digit classifier's features between {n_digits:,} samples and the "
+        "360 held-out digits; reference: the 1,437 real training digits vs the same 360 (fd_real_train_vs_test), so both "
+        "sides of the ratio use the same sample sizes (FD is biased upward at small sizes: 1,000 real digits vs the "
+        "held-out ones give 1.92, 360 give 2.65). DDIM: evenly spaced steps from 999 to 0, eta = 0 unless noted, eps "
+        "recomputed from the clipped x0. The conditional model samples labels 0..9 in turn; guidance s: eps = eps_null "
+        "+ s (eps_label - eps_null) (s = 1 plain conditional); class accuracy by the shipped classifier.",
         "load_avg_1min (2 cores) is the 1-minute load average at the end of each row; above 1 means another job "
         "shared the machine and the run got fewer training steps than it would on a quiet machine.",
-        "Tried on digits (150 s each, load about 2.3, FD of 1,000 samples, unconditional unless noted): an MLP denoiser "
-        "(3 x 512) at 60 s FD 9.6 (DDIM 50) against 4.9 for the U-Net; linear schedule at 60 s 7.0 against 4.9; U-Net "
-        "width 16 lr 3e-3: DDPM 2.58, DDIM 10/25/50/100 4.20/3.35/3.22/3.17, DDIM 25 with eta 0.5 2.90, eta 1 3.76, "
-        "DDIM 25 without recomputing eps from the clipped x0 3.64; EMA 0.999 instead of 0.995: DDPM 2.59, DDIM 25 3.33 "
-        "(no gain). The deterministic chain converges to ~3.2, above the stochastic DDPM chain: the gap is ODE against "
-        "SDE sampling of an imperfect denoiser, not step count. A conditional model at guidance 1 reached DDPM 2.05 and "
-        "DDIM 25 2.14 (1.04x); its null label alone (guidance 0, 10% of the training) only 7.1.",
+        "Tried on digits (150 s each, 1 thread, unconditional unless noted): eps against v prediction at load 1.9, "
+        "1,000 samples: eps 4,738 steps, DDPM 2.55, DDIM 10/25/50 4.33/3.41/3.27 (DDIM 25 = 1.34x the full chain); v 4,584 "
+        "steps, DDPM 2.56, DDIM 10/25/50 3.92/2.96/2.81 (1.16x); the same v model at 1,437 samples: DDPM 2.25, DDIM 25 "
+        "2.60. With eps, DDIM's first jumps divide the network's error by sqrt(abar) ~ 0.003 and the clip then pins "
+        "x0_hat to the box; v predicts the image there directly. Earlier (eps, load about 2.3, 1,000 samples): an MLP "
+        "denoiser (3 x 512) at 60 s FD 9.6 (DDIM 50) against 4.9 for the U-Net; linear schedule at 60 s 7.0 against 4.9; "
+        "DDIM 25 with eta 0.5 2.90, eta 1 3.76, without recomputing eps from the clipped x0 3.64; EMA 0.999 instead of "
+        "0.995: no gain. A conditional eps model at guidance 1 reached DDPM 2.05 and DDIM 25 2.14 (1.04x); its null label "
+        "alone (guidance 0, 10% of the training) only 7.1.",
         "Tried on the grid (60 s unless noted): without clipping x0_hat, DDIM 25 collapsed (1/25 modes, 3% HQ; "
         "DDIM 100 11/25) while the full chain reached 25/25, 98%: at step 999 of the cosine schedule abar is ~1e-5, "
         "so x0_hat amplifies the network's error hundreds of times; clipping to a box around the data fixes it "
         "(DDIM 25: 25/25, 89%). 12-s screens: data_scale 2 lr 3e-3 15/25 modes 40% HQ; data_scale 1 20/25, 72%.",
-        "Subset sizes matter for FD: real-vs-real is 1.64 at 1,437 vs 360 images but 2.65 at 360 vs 360 (notebook 07).",
     ]
     return bench.record("diffusion", title="Diffusion (issue 6): grid in 60 s, digits in 150 s, DDIM, guidance",
                         command="python benchmarks/diffusion.py" + (f" --only {args.only}" if args.only else "")

@@ -220,6 +220,45 @@ def test_training_learns_a_shifted_gaussian():
         assert torch.allclose(x.std(0), torch.tensor([0.5, 0.5]), atol=0.2), (kw, x.std(0))
 
 
+class _Constant(torch.nn.Module):
+    """A stand-in network that always answers `out`, to test what the model makes of its answer."""
+
+    def __init__(self, out):
+        super().__init__()
+        self.out = out
+
+    def forward(self, x, t, labels=None):
+        return self.out
+
+
+@pytest.mark.parametrize("t", [0, 500, 999])
+def test_v_prediction_converts_to_the_true_noise(t):
+    """A network that predicts v = sqrt(abar) eps - sqrt(1 - abar) x0 exactly yields the true eps."""
+    g = torch.Generator().manual_seed(0)
+    m = dm.Diffusion((2,), prediction="v")
+    x0, noise = torch.randn(5, 2, generator=g), torch.randn(5, 2, generator=g)
+    a = m.abar[t]
+    x_t = dm.q_sample(x0, torch.full((5,), t), noise, m.abar)
+    m.net = _Constant(a.sqrt() * noise - (1 - a).sqrt() * x0)
+    torch.testing.assert_close(m.eps(x_t, t, None, 1.0), noise, atol=1e-4, rtol=1e-4)
+    with pytest.raises(ValueError, match=r"prediction must be one of \('eps', 'v'\), got 'x0'"):
+        dm.Diffusion((2,), prediction="x0")
+
+
+def test_v_prediction_loss_is_zero_for_the_true_v_and_eps_loss_is_not():
+    """The v loss compares the network's answer with sqrt(abar_t) eps - sqrt(1 - abar_t) x0 at the drawn t."""
+    x0 = torch.ones(64, 2)
+    for prediction in ("eps", "v"):
+        m = dm.Diffusion((2,), timesteps=10, prediction=prediction)
+        g = torch.Generator().manual_seed(1)                     # replay the loss's own draws
+        t = torch.randint(0, 10, (64,), generator=g)
+        noise = torch.randn(x0.shape, generator=g)
+        a = m.abar[t][:, None]
+        m.net = _Constant(a.sqrt() * noise - (1 - a).sqrt() * x0)
+        loss = m.loss(x0, generator=torch.Generator().manual_seed(1))
+        assert (loss.item() < 1e-10) == (prediction == "v"), (prediction, loss.item())
+
+
 def test_ddim_without_a_clip_amplifies_the_first_step_error():
     """At step T-1 of the cosine schedule abar is ~1e-5: x0_hat divides the network's error by sqrt(abar),
     and a long first DDIM jump keeps it. Clipping x0_hat to a box around the data removes it."""
