@@ -168,3 +168,86 @@ def test_cli_digits_packs_unconditional_discriminators_only(tmp_path, capsys):
     with pytest.raises(ValueError, match="pack > 1"):
         cli.main(["train", "gan", "--dataset", "digits", "--steps", "3", "--out", str(ckpt),
                   "--option", "conditional=true", "--option", "pack=4"])
+
+
+# ---------------------------------------------------------------------- fixes added for issue 4's targets
+
+def test_r1_penalty_known_values():
+    w = torch.tensor([3.0, 4.0])  # linear D(x) = w.x: gradient w everywhere, R1 = ||w||^2 = 25
+    assert gan.r1_penalty(lambda x: x @ w, torch.randn(5, 2)).item() == pytest.approx(25.0)
+    # D(x) = 0.5 ||x||^2 -> gradient x: R1 = mean ||x||^2 = (4 + 36) / 2, only the real points count
+    quad = lambda x: 0.5 * x.pow(2).sum(dim=1)
+    assert gan.r1_penalty(quad, torch.tensor([[2.0, 0.0], [0.0, 6.0]])).item() == pytest.approx(20.0)
+    # images and a conditional critic: gradient of w.flatten(x) + label term is still w
+    wi = torch.arange(4.0).reshape(1, 2, 2)
+    crit = lambda x, y: (x * wi).flatten(1).sum(1) + y.float()
+    assert gan.r1_penalty(crit, torch.rand(3, 1, 2, 2), labels=torch.tensor([1, 2, 3])).item() == pytest.approx(14.0)
+    lin = nn.Linear(2, 1)  # differentiable w.r.t. D's parameters (create_graph), as training needs
+    gan.r1_penalty(lambda x: lin(x).squeeze(1), torch.randn(4, 2)).backward()
+    assert lin.weight.grad.abs().sum() > 0
+
+
+def test_translate_moves_pixels_by_at_most_shift():
+    img = torch.zeros(64, 1, 5, 5)
+    img[:, 0, 2, 2] = 1.0                                     # one bright pixel in the middle
+    g = torch.Generator().manual_seed(0)
+    out = gan.translate(img, 1, generator=g)
+    assert out.shape == img.shape and torch.allclose(out.sum((1, 2, 3)), torch.ones(64))  # moved, not lost
+    pos = out[:, 0].flatten(1).argmax(1)
+    rows, cols = pos // 5, pos % 5
+    assert rows.min() == 1 and rows.max() == 3 and cols.min() == 1 and cols.max() == 3  # every shift in [-1, 1]
+    assert torch.equal(out, gan.translate(img, 1, generator=torch.Generator().manual_seed(0)))  # seeded
+    assert torch.equal(gan.translate(img, 0), img)
+    x = torch.rand(2, 1, 4, 4, requires_grad=True)
+    gan.translate(x, 1, generator=g).sum().backward()       # differentiable: it can see the generator's fakes
+    assert x.grad is not None
+    with pytest.raises(ValueError, match="images"):
+        gan.translate(torch.randn(4, 2))
+    with pytest.raises(ValueError, match="shift"):
+        gan.translate(img, -1)
+
+
+def test_mixture_latent_scale_batchnorm_and_spectral_norm():
+    torch.manual_seed(0)
+    m = gan.GAN((2,), latent_dim=4, hidden=16, depth=2, latent_modes=3, g_batchnorm=True, data_scale=2.0,
+                spectral_norm=True)
+    z = m.noise(3000, torch.Generator().manual_seed(0))              # (3000, 4) around 3 centres
+    nearest = torch.cdist(z, m.latent_means).min(1)
+    assert z.shape == (3000, 4) and nearest.values.max() < 6 * gan.LATENT_MODE_STD
+    assert torch.bincount(nearest.indices, minlength=3).min() > 800  # each centre drawn about a third of the time
+    assert m.sample(5).shape == (5, 2)
+    assert any(isinstance(l, nn.BatchNorm1d) for l in m.G.net)
+    m.D(torch.randn(8, 2))                                           # power iteration runs in train mode
+    for layer in [l for l in m.D.features if isinstance(l, nn.Linear)] + [m.D.out]:
+        assert torch.linalg.matrix_norm(layer.weight, ord=2).item() < 1.1   # W / sigma_max(W)
+    with pytest.raises(ValueError, match="data_scale"):
+        gan.GAN((1, 8, 8), arch="conv", data_scale=2.0)
+    with pytest.raises(ValueError, match="latent_modes"):
+        gan.GAN((2,), latent_modes=-1)
+
+
+def test_trainer_r1_ema_augment_options():
+    torch.manual_seed(0)
+    m = gan.GAN((1, 8, 8), latent_dim=4, hidden=16, arch="conv", pack=2)
+    t = gan.GANTrainer(m, r1=1.0, augment=1, ema=0.9, generator=torch.Generator().manual_seed(0))
+    out = t(torch.rand(8, 1, 8, 8))
+    assert "r1" in out and out["r1"] >= 0 and math.isfinite(out["d_loss"])
+    before = [p.clone() for p in m.G.parameters()]
+    t.apply_ema()                                                    # averaged weights differ from the last ones
+    assert any(not torch.equal(a, b) for a, b in zip(before, m.G.parameters()))
+    with pytest.raises(ValueError, match="r1"):
+        gan.GANTrainer(m, r1=-1.0)
+    with pytest.raises(ValueError, match="ema"):
+        gan.GANTrainer(m, ema=1.0)
+    with pytest.raises(ValueError, match="for images"):
+        gan.GANTrainer(gan.GAN((2,)), augment=1)
+
+
+def test_toy_defaults_are_deterministic_for_a_seed(tmp_path):
+    """Same seed and step budget -> the same weights (mixture latent, BatchNorm and all)."""
+    states = []
+    for i in range(2):
+        summary = gan.cli_train(dataset="grid25", seconds=None, steps=15, seed=3, out=tmp_path / f"{i}.pt", options={})
+        states.append(checkpoints.read(tmp_path / f"{i}.pt")["state_dict"])
+    assert summary["steps"] == 15
+    assert states[0].keys() == states[1].keys() and all(torch.equal(states[0][k], states[1][k]) for k in states[0])
