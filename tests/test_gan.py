@@ -88,6 +88,12 @@ def test_pack_and_conditional_shapes():
     assert x.shape == (3, 1, 8, 8) and c.D(x, labels).shape == (3,)
     with pytest.raises(ValueError, match="pass labels"):
         c.G(torch.randn(2, 4))
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 9\], got 3..10"):
+        c.sample(2, labels=torch.tensor([3, 10]))
+    with pytest.raises(ValueError, match=r"a conditional GAN needs labels of shape \(3,\) int64, got \(2,\)"):
+        c.sample(3, labels=torch.tensor([3, 4]))
+    with pytest.raises(ValueError, match="this GAN is unconditional"):
+        gan.GAN((2,)).sample(2, labels=torch.tensor([0, 1]))
 
 
 def test_bad_config_is_a_clear_error():
@@ -97,7 +103,7 @@ def test_bad_config_is_a_clear_error():
         gan.GAN((1, 10, 10), arch="conv")
     with pytest.raises(ValueError, match="loss must be"):
         gan.GANTrainer(gan.GAN((2,)), loss="hinge")
-    with pytest.raises(ValueError, match=r"batch must have shape \(B, 2\)"):
+    with pytest.raises(ValueError, match=r"batch must have shape \(N, 2\) float"):
         gan.GANTrainer(gan.GAN((2,)))(torch.randn(8, 3))
 
 

@@ -39,6 +39,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from course_lib import samples
+from course_lib.models.inputs import check_batch, check_labels
 from course_lib.train import CosineSchedule
 
 LOSSES = ("minimax", "nonsaturating", "wgan-gp")
@@ -277,7 +278,7 @@ class GAN(nn.Module):
         z = self.noise(n, generator) if z is None else z
         if self.num_classes and labels is None:
             labels = torch.arange(n, device=z.device) % self.num_classes
-        x = self.G(z, labels if self.num_classes else None)
+        x = self.G(z, check_labels(labels, n, self.num_classes, "GAN"))
         self.G.train(was)
         return x
 
@@ -333,12 +334,11 @@ class GANTrainer:
             x, y = batch
         else:
             x, y = batch, None
-        if tuple(x.shape[1:]) != self.model.data_shape:
-            raise ValueError(f"batch must have shape (B, {', '.join(map(str, self.model.data_shape))}), "
-                             f"got {tuple(x.shape)}")
+        check_batch(x, self.model.data_shape, "batch")
         if self.model.num_classes and y is None:
             raise ValueError("a conditional GAN needs batches (x, labels)")
-        return x, (y if self.model.num_classes else None)
+        y = check_labels(y if self.model.num_classes else None, len(x), self.model.num_classes, "GAN")
+        return x, y
 
     def __call__(self, batch) -> dict:
         G, D = self.model.G, self.model.D
