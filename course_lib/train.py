@@ -230,24 +230,24 @@ class EMA:
 
     A sampler that calls the same network many times (diffusion) or a generator judged on its samples
     (GAN) shows the noise of the last few updates; averaging over the last ~1 / (1 - decay) steps smooths
-    it. Call update() after each step and
-    copy_to(model) at the end.
+    it. Floating-point buffers (BatchNorm's running statistics) are averaged too, integer ones copied.
+    Call update() after each step and copy_to(model) at the end.
     """
 
     def __init__(self, model: torch.nn.Module, decay: float = 0.999):
         if not 0 <= decay < 1:
             raise ValueError(f"decay must be in [0, 1), got {decay}")
         self.decay, self.updates = decay, 0
-        self.shadow = [p.detach().clone() for p in model.parameters()]
+        self.shadow = {k: v.detach().clone() for k, v in model.state_dict().items()}
 
     @torch.no_grad()
     def update(self, model: torch.nn.Module) -> None:
         self.updates += 1
         d = min(self.decay, (1 + self.updates) / (10 + self.updates))    # short warm-up: early weights fade fast
-        for s, p in zip(self.shadow, model.parameters()):
-            s.lerp_(p.detach(), 1 - d)
+        for k, v in model.state_dict().items():
+            s = self.shadow[k]
+            s.lerp_(v, 1 - d) if s.is_floating_point() else s.copy_(v)
 
     @torch.no_grad()
     def copy_to(self, model: torch.nn.Module) -> None:
-        for s, p in zip(self.shadow, model.parameters()):
-            p.copy_(s)
+        model.load_state_dict(self.shadow)

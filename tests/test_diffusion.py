@@ -274,7 +274,7 @@ def test_ema_tracks_the_weights():
     ema = train.EMA(lin, decay=0.5)
     with torch.no_grad():
         lin.weight.fill_(1.0)
-    start = ema.shadow[0].clone()
+    start = ema.shadow["weight"].clone()
     for _ in range(30):
         ema.update(lin)
     ema.copy_to(lin)

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from course_lib import config
-from course_lib.train import History, NonFiniteLossError, fit
+from course_lib.train import EMA, History, NonFiniteLossError, fit
 
 
 def regression_problem(seed=0):
@@ -206,3 +206,19 @@ def test_cosine_schedule_sets_one_rate_per_optimizer_and_checks_the_count():
         CosineSchedule(opts, [0.1], steps=4)
     with pytest.raises(ValueError, match="budget"):
         CosineSchedule(opts[0], 0.1)
+
+
+def test_ema_averages_batchnorm_statistics_and_copies_counters():
+    """A generator with BatchNorm samples with its running statistics: they must be averaged like weights."""
+    bn = torch.nn.BatchNorm1d(2)
+    ema = EMA(bn, decay=0.5)
+    bn.running_mean.fill_(4.0)
+    bn.num_batches_tracked.fill_(7)
+    for _ in range(40):
+        ema.update(bn)
+    fresh = torch.nn.BatchNorm1d(2)
+    ema.copy_to(fresh)
+    assert torch.allclose(fresh.running_mean, torch.full((2,), 4.0), atol=1e-4)
+    assert fresh.num_batches_tracked.item() == 7
+    with pytest.raises(ValueError, match=r"decay must be in \[0, 1\)"):
+        EMA(bn, decay=1.0)
