@@ -2,7 +2,7 @@
 
 Targets (this CPU, kernel start included): one submission autogrades in <= 10 s; a batch of 40 in
 <= 5 minutes. For each one-notebook assignment of solutions/ it times
-  - one correct submission alone (a whole `grading.autograde` call: gradebook set-up, release, grading),
+  - one correct submission alone (a whole `gradebook.autograde_batch` call: gradebook set-up, release, grading),
   - the robustness batch of tests/grading_helpers.py padded to 40 submissions (correct, blank, wrong,
     infinite loop, memory hog, megabytes of output, hostile code ...), graded in one call.
 The infinite loop costs the per-cell timeout (10 s here, as in the tests; 30 s by default).
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import nbformat
 
-from course_lib import bench, grading
-from course_lib.grading import REPO_ROOT
+from course_lib import bench, gradebook, grading
+from course_lib.course import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 import grading_helpers  # noqa: E402  (the batch generator the tests use)
@@ -41,7 +41,7 @@ def time_assignment(name: str) -> list[dict]:
         good = Path(tmp) / "good.ipynb"
         nbformat.write(grading_helpers.solved(release, source), good)
         start = time.perf_counter()
-        one = grading.autograde(name, {"good": good}, timeout=TIMEOUT, memory_mb=MEMORY_MB)
+        one = gradebook.autograde_batch(name, {"good": good}, timeout=TIMEOUT, memory_mb=MEMORY_MB)
         seconds = time.perf_counter() - start
         assert one["good"]["code_score"] == one["good"]["max_code_score"], one
         rows.append({"assignment": name, "what": "one correct submission (whole call)", "submissions": 1,
@@ -55,7 +55,7 @@ def time_assignment(name: str) -> list[dict]:
             path.write_bytes(nb if isinstance(nb, bytes) else nbformat.writes(nb).encode())
             submissions[student] = path
         start = time.perf_counter()
-        reports = grading.autograde(name, submissions, timeout=TIMEOUT, memory_mb=MEMORY_MB, show_progress=True)
+        reports = gradebook.autograde_batch(name, submissions, timeout=TIMEOUT, memory_mb=MEMORY_MB, show_progress=True)
         seconds = time.perf_counter() - start
         wrong = [s for s, _, exp in cases if exp["tests"] is not None
                  and reports[s]["code_score"] != sum(exp["tests"].values())]

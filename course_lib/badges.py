@@ -13,7 +13,7 @@ import nbformat
 
 BADGE_MARKER = "<!-- badge -->"
 SETUP_TAG = "setup"
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from course_lib.course import REPO_ROOT
 
 
 def repository(root: Path = REPO_ROOT) -> tuple[str, str]:

@@ -16,7 +16,7 @@ from importlib import metadata
 from pathlib import Path
 
 from course_lib import runner
-from course_lib.badges import REPO_ROOT
+from course_lib.course import REPO_ROOT
 
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
 RESULTS_MD = REPO_ROOT / "benchmarks" / "RESULTS.md"

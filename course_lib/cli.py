@@ -14,7 +14,7 @@ def _doctor(args) -> int:
 
 def _run(args) -> int:
     from course_lib import runner
-    from course_lib.badges import REPO_ROOT
+    from course_lib.course import REPO_ROOT
     paths = [Path(p) for p in args.notebooks] or sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:

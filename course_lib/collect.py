@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from course_lib import grading
+from course_lib.course import course_folder
 
 
 @dataclass
@@ -49,7 +50,7 @@ def _student_of(rel: str, assignment: str) -> str | None:
     return name or None
 
 
-def collect(source: Path, *, course: Path = grading.REPO_ROOT, assignment: str | None = None,
+def collect(source: Path, *, course: Path | None = None, assignment: str | None = None,
             known: list[str] | None = None) -> Collected:
     """Copy submissions into course/submitted/<student>/<assignment>/<release notebook name>.
 
@@ -58,7 +59,7 @@ def collect(source: Path, *, course: Path = grading.REPO_ROOT, assignment: str |
     grades. Files that are not notebooks, or whose assignment or student cannot be told, are reported.
     A later file for the same student and assignment replaces an earlier one (zip order: by name).
     """
-    course = Path(course)
+    course = course_folder(course)
     known = known if known is not None else grading.assignments(course)
     if assignment is not None and assignment not in known:
         raise FileNotFoundError(f"no assignment {assignment!r} in {course / 'solutions'}; known: {', '.join(known)}")

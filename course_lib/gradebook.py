@@ -23,11 +23,13 @@ import sys
 import tempfile
 import warnings
 from pathlib import Path
+from typing import Mapping
 
 import nbformat
 
-from course_lib import grading
+from course_lib import grading, sandbox
 from course_lib.config import progress
+from course_lib.course import REPO_ROOT, course_folder
 
 MAX_OUTPUT_CHARS = 20_000  # per output of a graded cell: a student printing megabytes stays readable
 MEMORY_MB = 4096  # address space of a student's kernel; torch imports in well under 1 GiB
@@ -56,19 +58,17 @@ class TruncateOutput(_preprocessor_base()):
 
 
 def kernel_arguments(memory_mb: int | None) -> list[str]:
-    """Extra command-line arguments for the student's kernel: a memory limit set before any cell runs.
+    """Extra command-line arguments for the student's kernel: limits and the sandbox's hook, before any cell.
 
-    resource.setrlimit(RLIMIT_AS) in the kernel's exec_lines: an allocation over the limit raises
-    MemoryError in that cell instead of swapping the machine to death. (A kernel run as root may raise
-    its own hard limit: grade as an unprivileged user.)
+    course_lib.sandbox.enter() in the kernel's exec_lines sets RLIMIT_AS (an allocation over `memory_mb`
+    raises MemoryError in that cell instead of swapping the machine to death), RLIMIT_FSIZE, and the
+    audit hook. (A kernel run as root outside bubblewrap may raise its own hard limit: grade as an
+    unprivileged user.)
     """
     args = ["--HistoryManager.hist_file=:memory:"]  # nbgrader's default, kept
-    if memory_mb is not None:
-        if not (isinstance(memory_mb, int) and memory_mb > 0):
-            raise ValueError(f"memory_mb must be a positive number of MiB, got {memory_mb!r}")
-        limit = memory_mb * 2**20
-        args.append(f"--IPKernelApp.exec_lines=import resource as _r; "
-                    f"_r.setrlimit(_r.RLIMIT_AS, ({limit}, {limit})); del _r")
+    if memory_mb is not None and not (isinstance(memory_mb, int) and memory_mb > 0):
+        raise ValueError(f"memory_mb must be a positive number of MiB, got {memory_mb!r}")
+    args.append(f"--IPKernelApp.exec_lines=import course_lib.sandbox as _s; _s.enter({memory_mb!r}); del _s")
     return args
 
 
@@ -77,8 +77,11 @@ def default_db(course: Path) -> str:
 
 
 def course_api(course: Path, *, db_url: str | None = None, timeout: int = 30, memory_mb: int | None = MEMORY_MB,
-               config=None, exchange: Path | None = None):
-    """An NbGraderAPI on the course folder `course` (gradebook default: course/gradebook.db)."""
+               config=None, exchange: Path | None = None, scratch: "Scratch | None" = None):
+    """An NbGraderAPI on the course folder `course` (gradebook default: course/gradebook.db).
+
+    With `scratch` (from isolated_env), every kernel nbgrader starts is the sandboxed one.
+    """
     grading._nbgrader()
     from nbgrader.apps import NbGraderAPI
     from nbgrader.converters import Autograde
@@ -96,6 +99,11 @@ def course_api(course: Path, *, db_url: str | None = None, timeout: int = 30, me
         local.Exchange.root = str(exchange)
     local.Execute.timeout = timeout
     local.Execute.extra_arguments = kernel_arguments(memory_mb)
+    if scratch is not None:
+        local.Execute.kernel_name = sandbox.KERNEL_NAME
+        if scratch.mode == "bwrap":  # the kernel has no network: talk to it over Unix sockets
+            local.KernelManager.transport = "ipc"
+            local.KernelManager.ip = str(scratch.sockets / "kernel")
     chain = list(Autograde.class_traits()["autograde_preprocessors"].default())  # nbgrader's, with TruncateOutput added
     chain.insert(chain.index(LimitOutput) + 1, TruncateOutput)
     local.Autograde.autograde_preprocessors = chain
@@ -104,33 +112,74 @@ def course_api(course: Path, *, db_url: str | None = None, timeout: int = 30, me
     return NbGraderAPI(config=local)
 
 
-@contextlib.contextmanager
-def isolated_env(folder: Path):
-    """nbgrader calls `alembic` from PATH (needs this environment's bin); kernels' own files stay in `folder`.
+class Scratch:
+    """A grading run's private folder outside the course (short paths: Unix sockets allow 107 bytes).
 
-    Kernels also get COURSE_FAST=1: an assignment's demo cells (a short training run) shrink, while its
+    Holds the sandboxed kernelspec, the kernels' runtime and IPython folders, their sockets, the
+    per-student attempt log and, in audit-only mode, the kernels' temporary folder. Removed at the end,
+    so grading leaves nothing behind outside the course folder.
+    """
+
+    def __init__(self, course: Path, mode: str, warning: str | None):
+        self.course, self.mode, self.warning = Path(course).resolve(), mode, warning
+        self.root = Path(tempfile.mkdtemp(prefix="genai-grade-"))
+        self.sockets, self.log, self.tmp = self.root / "ipc", self.root / "attempts.log", self.root / "tmp"
+        self.sockets.mkdir()
+        sandbox.write_kernelspec(self.root / "share", env={
+            sandbox.ENV_MODE: mode, sandbox.ENV_LOG: str(self.log), sandbox.ENV_DENY: str(self.course),
+            "TMPDIR": str(self.tmp), "MPLCONFIGDIR": str(self.tmp / ".matplotlib"),
+            "COURSE_DATA_DIR": str(self.tmp / "course-data"), "HOME": str(self.tmp)})
+
+    def fresh(self) -> None:
+        """Empty log and temporary folder for the next student."""
+        self.log.write_text("")
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        self.tmp.mkdir()
+
+    def attempts(self) -> list[str]:
+        return self.log.read_text(errors="replace").splitlines() if self.log.is_file() else []
+
+    def describe(self) -> str:
+        if self.mode == "bwrap":
+            return ("sandbox: bubblewrap (kernel sees only its submission; no network, no course folder, "
+                    "processes end with it)")
+        return self.warning or "sandbox: audit hook only"
+
+
+@contextlib.contextmanager
+def isolated_env(course: Path, sandbox_mode: str | None = "auto"):
+    """Grading's environment; yields the Scratch (None when `sandbox_mode` is None: no kernels started).
+
+    nbgrader calls `alembic` from PATH (needs this environment's bin). Kernels' runtime, IPython and
+    temporary files go to the Scratch folder, never into the course folder or the instructor's home.
+    Kernels get COURSE_FAST=1: an assignment's demo cells (a short training run) shrink, while its
     tests use fixed tensors and grade the same, so a class is graded in seconds per student. And one
     thread each (OMP_NUM_THREADS=1): with torch's default of one thread per core, a kernel whose cores are
     busy (another kernel, another job) spins on its tiny ops; measured here with one core busy, the
     03_vae solution ran in 20.7 s on two threads and 7.5 s on one.
     """
-    keys = ("PATH", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "COURSE_FAST", "OMP_NUM_THREADS")
+    scratch = Scratch(course, *sandbox.choose(sandbox_mode)) if sandbox_mode is not None else None
+    root = scratch.root if scratch else Path(tempfile.mkdtemp(prefix="genai-grade-"))
+    keys = ("PATH", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "JUPYTER_PATH", "COURSE_FAST", "OMP_NUM_THREADS")
     saved = {k: os.environ.get(k) for k in keys}
     os.environ["COURSE_FAST"] = "1"
     os.environ["OMP_NUM_THREADS"] = "1"
     os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), saved["PATH"] or ""])
-    os.environ["JUPYTER_RUNTIME_DIR"] = str(Path(folder) / "runtime")  # kernels' connection files
-    os.environ["IPYTHONDIR"] = str(Path(folder) / ".ipython")  # the kernels' IPython profile
+    os.environ["JUPYTER_RUNTIME_DIR"] = str(root / "runtime")  # kernels' connection files
+    os.environ["IPYTHONDIR"] = str(root / "ipython")  # the kernels' IPython profile
+    os.environ["JUPYTER_PATH"] = os.pathsep.join([str(root / "share")] + ([saved["JUPYTER_PATH"]]
+                                                                         if saved["JUPYTER_PATH"] else []))
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Object of type .* not in session")  # nbgrader's noise
-            yield
+            yield scratch
     finally:
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _folder(api, name: str) -> Path:
@@ -191,11 +240,13 @@ def _others_digest(db: Path, student: str) -> str | None:
     return hashlib.sha256(repr(rows).encode()).hexdigest()
 
 
-def grade_student(api, assignment: str, student: str, release: dict[str, nbformat.NotebookNode]) -> dict:
-    """Autograde course/submitted/<student>/<assignment>/; the report of grading.autograde's docstring.
+def grade_student(api, assignment: str, student: str, release: dict[str, nbformat.NotebookNode],
+                  scratch: Scratch | None = None) -> dict:
+    """Autograde course/submitted/<student>/<assignment>/; the report described in autograde().
 
-    A SQLite gradebook is copied first and put back if the student's code damaged it (every kernel runs
-    as the grader's user and could write to it): that student then gets an error to review by hand.
+    A SQLite gradebook is copied first and put back if it changed in anything but this student's grades
+    (the sandbox keeps the kernel away from it; this is the second line): that student then gets an
+    error to review by hand. What the sandbox refused is in report["sandbox_log"].
     """
     folder = _folder(api, "submitted") / student / assignment
     missing, restored = [], []
@@ -211,6 +262,8 @@ def grade_student(api, assignment: str, student: str, release: dict[str, nbforma
         if put_back:
             target.write_text(nbformat.writes(nb), encoding="utf-8")
             restored += put_back
+    if scratch is not None:
+        scratch.fresh()
     db = _sqlite_path(api.coursedir.db_url)
     backup = before = None
     if db is not None and db.is_file():
@@ -229,6 +282,12 @@ def grade_student(api, assignment: str, student: str, release: dict[str, nbforma
             backup.unlink(missing_ok=True)
     report = scores(api, assignment, student, several=len(release) > 1)
     report["missing_grade_ids"], report["restored_tests"] = missing, restored
+    report["sandbox"] = scratch.mode if scratch is not None else None
+    report["sandbox_log"] = scratch.attempts() if scratch is not None else []
+    if report["sandbox_log"]:
+        log = Path(api.coursedir.root) / "sandbox_log" / assignment / f"{student}.txt"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text("\n".join(report["sandbox_log"]) + "\n")
     if tampered:
         report["error"] = ("the submission changed the gradebook while it ran; the gradebook was restored "
                            "and this submission left ungraded: review it by hand")
@@ -262,27 +321,109 @@ def submitted_students(api, assignment: str) -> list[str]:
     return sorted(p.parent.name for p in root.glob(f"*/{assignment}") if p.is_dir())
 
 
-def autograde(assignment: str, *, course: Path = grading.REPO_ROOT, students: list[str] | None = None,
-              db_url: str | None = None, timeout: int = 30, memory_mb: int | None = MEMORY_MB,
-              show_progress: bool = True) -> dict[str, dict]:
-    """Autograde every submission of `assignment` in course/submitted/ (or only `students`), one by one."""
-    course = Path(course)
-    with isolated_env(course):
-        api = course_api(course, db_url=db_url, timeout=timeout, memory_mb=memory_mb)
+def autograde(assignment: str, *, course: Path | None = None, submissions: Mapping[str, object] | None = None,
+              students: list[str] | None = None, db_url: str | None = None, timeout: int = 30,
+              memory_mb: int | None = MEMORY_MB, sandbox_mode: str = "auto", show_progress: bool = True,
+              on_sandbox=None) -> dict[str, dict]:
+    """Autograde every submission of `assignment` in course/submitted/ (or only `students`), one by one.
+
+    course: the course folder (default: the one the current folder is in, course.find_course()).
+    submissions: student id -> notebook path, folder of notebooks, or list of paths, copied into
+    course/submitted/ first (with a single notebook in the assignment, a file is graded as that
+    notebook whatever its name); then only those students are graded.
+    timeout: seconds per cell (an infinite loop is interrupted and scores 0 on the tests it breaks).
+    memory_mb: address-space limit of each student's kernel (None: no limit).
+    sandbox_mode: "auto" (bubblewrap when it runs here, else the audit hook with a loud warning),
+    "bwrap" (fail if it cannot run) or "audit" (course_lib.sandbox says what each isolates).
+    on_sandbox: called once with a line saying which sandbox grades this batch (the CLI prints it).
+
+    Returns student -> {"score", "max_score" (all grade cells, written answers included),
+    "code_score", "max_code_score" (autograded tests only), "needs_manual_grade",
+    "cells": {grade_id: {"score", "max_score", "auto_score", "needs_manual_grade"}},
+    "missing_grade_ids": release grade_ids the submission lacks, "restored_tests": deleted test cells put
+    back before grading, "sandbox": "bwrap" or "audit", "sandbox_log": what the sandbox refused,
+    "error": nbgrader's log of what failed, or None}.
+    With several notebooks in the assignment the cells are keyed "notebook/grade_id".
+    """
+    course = course_folder(course)
+    if not (isinstance(timeout, int) and timeout > 0):
+        raise ValueError(f"timeout must be a positive number of seconds per cell, got {timeout!r}")
+    files = _submission_files(submissions) if submissions is not None else None
+    with isolated_env(course, sandbox_mode) as scratch:
+        if on_sandbox is not None:
+            on_sandbox(scratch.describe())
+        if scratch.warning and scratch.mode == "audit":
+            warnings.warn(scratch.warning, RuntimeWarning, stacklevel=2)
+        api = course_api(course, db_url=db_url, timeout=timeout, memory_mb=memory_mb, scratch=scratch)
         release = ensure_assignment(api, assignment)
+        if files is not None:
+            for student, paths in files.items():
+                folder = _folder(api, "submitted") / student / assignment
+                shutil.rmtree(folder, ignore_errors=True)
+                folder.mkdir(parents=True)
+                for path in paths:
+                    name = next(iter(release)) if len(release) == 1 else path.name
+                    shutil.copyfile(path, folder / name)
+            students = list(files)
         students = submitted_students(api, assignment) if students is None else list(students)
         out = {}
         for student in progress(students, desc=f"autograde {assignment}", unit="submission",
                                 disable=not show_progress):
-            out[student] = grade_student(api, assignment, student, release)
+            out[student] = grade_student(api, assignment, student, release, scratch)
     return out
 
 
+def _submission_files(submissions) -> dict[str, list[Path]]:
+    if not isinstance(submissions, Mapping):
+        raise TypeError(f"submissions must map student id -> notebook path(s), got {type(submissions).__name__}")
+    for student in submissions:
+        grading.check_student_id(student)
+    return {student: grading.notebook_paths(student, value) for student, value in submissions.items()}
+
+
+def autograde_batch(assignment: str, submissions: Mapping[str, object], *, root: Path = REPO_ROOT,
+                    workdir: Path | None = None, **options) -> dict[str, dict]:
+    """autograde() in a throw-away course folder made from root's assignment: a trial run, or a test.
+
+    Only nbgrader_config.py and solutions/<assignment>/ are copied (the source notebooks leave once
+    nbgrader has them in its gradebook); workdir keeps the folder (gradebook, autograded notebooks)
+    instead of a temporary one. `options` are autograde()'s.
+    """
+    if not isinstance(submissions, Mapping):
+        raise TypeError(f"submissions must map student id -> notebook path(s), got {type(submissions).__name__}")
+    root = Path(root)
+    config = grading.load_config(root)
+    source_name = grading.source_folder(config)
+    if not (root / source_name / assignment).is_dir():
+        raise FileNotFoundError(f"no assignment {assignment!r} in {root / source_name}; "
+                                f"known: {', '.join(grading.assignments(root)) or 'none'}")
+    _submission_files(submissions)  # bad ids and missing files fail before anything is set up
+    with contextlib.ExitStack() as stack:
+        course = Path(workdir or stack.enter_context(tempfile.TemporaryDirectory(prefix="grade-"))).resolve()
+        course.mkdir(parents=True, exist_ok=True)
+        if (root / "nbgrader_config.py").is_file():
+            shutil.copyfile(root / "nbgrader_config.py", course / "nbgrader_config.py")
+        else:
+            (course / "nbgrader_config.py").write_text("")
+        shutil.copytree(root / source_name / assignment, course / source_name / assignment,
+                        ignore=shutil.ignore_patterns(*grading.IGNORE), dirs_exist_ok=True)
+        with isolated_env(course, None):
+            release = ensure_assignment(course_api(course), assignment)
+        release_dir = course / grading.release_folder(config) / assignment
+        release_dir.mkdir(parents=True, exist_ok=True)
+        for name, nb in release.items():  # autograde() checks each submission against these
+            (release_dir / name).write_text(nbformat.writes(nb), encoding="utf-8")
+        for nb in (course / source_name / assignment).glob("*.ipynb"):
+            nb.unlink()  # nbgrader grades from its gradebook's copy
+        options.setdefault("show_progress", False)
+        return autograde(assignment, course=course, submissions=submissions, **options)
+
+
 # --------------------------------------------------------------------------------- feedback and grades
-def feedback(assignment: str, *, course: Path = grading.REPO_ROOT, db_url: str | None = None) -> list[Path]:
+def feedback(assignment: str, *, course: Path | None = None, db_url: str | None = None) -> list[Path]:
     """nbgrader's feedback HTML for every autograded submission: course/feedback/<student>/<assignment>/."""
-    course = Path(course)
-    with isolated_env(course):
+    course = course_folder(course)
+    with isolated_env(course, None):
         api = course_api(course, db_url=db_url)
         result = api.generate_feedback(assignment)
         if not result["success"]:
@@ -295,11 +436,11 @@ GRADE_COLUMNS = ["assignment", "student", "score", "max_score", "code_score", "m
                  "needs_manual_grade"]
 
 
-def grades(*, course: Path = grading.REPO_ROOT, db_url: str | None = None) -> list[dict]:
+def grades(*, course: Path | None = None, db_url: str | None = None) -> list[dict]:
     """One row per (assignment, submission) in the gradebook, columns GRADE_COLUMNS."""
-    course = Path(course)
+    course = course_folder(course)
     rows = []
-    with isolated_env(course):
+    with isolated_env(course, None):
         api = course_api(course, db_url=db_url)
         with api.gradebook as gb:
             for a in sorted(gb.assignments, key=lambda a: a.name):
@@ -343,13 +484,13 @@ def summary(rows: list[dict], bins: int = 10) -> str:
     return "\n".join(lines) if lines else "no graded submissions in the gradebook"
 
 
-def status(*, course: Path = grading.REPO_ROOT, db_url: str | None = None) -> list[dict]:
+def status(*, course: Path | None = None, db_url: str | None = None) -> list[dict]:
     """Per assignment of the source folder: submitted (folders in submitted/), graded (in the gradebook),
     awaiting manual grading (graded submissions with written answers not yet scored by a person)."""
-    course = Path(course)
+    course = course_folder(course)
     from nbgrader.api import MissingEntry
     out = []
-    with isolated_env(course):
+    with isolated_env(course, None):
         api = course_api(course, db_url=db_url)
         with api.gradebook as gb:
             for name in grading.assignments(course):

@@ -1,16 +1,15 @@
 """nbgrader plumbing: release exercises from solutions, validate notebooks, autograde a batch.
 
-(The course folder's gradebook side, collect/autograde/feedback/grades/status, is course_lib.gradebook.)
+(The course folder's gradebook side, collect/autograde/feedback/grades/status, is course_lib.gradebook,
+which builds on this module; this module imports nothing of it.)
 
 Why Python rather than the `nbgrader` command: the release must be byte-for-byte reproducible (a test
-regenerates exercises/ and compares), and autograding runs in a throw-away course folder with its own
-gradebook, so a test or an instructor's trial run never touches a real gradebook.
+regenerates exercises/ and compares).
 
     python -m course_lib.grading release 01_foundations     # or: release --all
 """
 from __future__ import annotations
 
-import contextlib
 import copy
 import fnmatch
 import os
@@ -19,15 +18,14 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Iterable
 
 import nbformat
 import nbformat.reader
 
 from course_lib import badges
-from course_lib.config import progress
+from course_lib.course import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 RELEASE_TAG = "raises-exception"  # nbval: this cell may raise (the stubs raise NotImplementedError)
 IGNORE = (".ipynb_checkpoints", "__pycache__", "*.pyc", "feedback")  # nbgrader's CourseDirectory.ignore
 
@@ -56,6 +54,16 @@ def load_config(root: Path = REPO_ROOT):
 def _folders(config) -> tuple[str, str]:
     course = config.CourseDirectory
     return course.get("source_directory", "source"), course.get("release_directory", "release")
+
+
+def source_folder(config) -> str:
+    """nbgrader's source folder name in this course (solutions/ here)."""
+    return _folders(config)[0]
+
+
+def release_folder(config) -> str:
+    """nbgrader's release folder name in this course (exercises/ here)."""
+    return _folders(config)[1]
 
 
 def assignments(root: Path = REPO_ROOT) -> list[str]:
@@ -179,7 +187,7 @@ def _source_files(source: Path) -> list[Path]:
 
 
 # --------------------------------------------------------------------------------------------- validate
-def validate(path: Path, invert: bool = False, *, timeout: int | None = None) -> dict:
+def validate(path: Path, invert: bool = False, *, timeout: int | None = None, root: Path = REPO_ROOT) -> dict:
     """Run a notebook's tests with nbgrader's Validator: {} means all pass (with invert=True: all fail).
 
     Otherwise the dict says what went wrong ("failed", "passed", "changed" or "type_changed" cells).
@@ -187,19 +195,19 @@ def validate(path: Path, invert: bool = False, *, timeout: int | None = None) ->
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no notebook at {path}")
-    config = load_config()
+    config = load_config(root)
     if timeout is not None:
         config.Execute.timeout = timeout
     from nbgrader.validator import Validator
     return Validator(config=config, invert=invert).validate(str(path.resolve()))
 
 
-def problems(path: Path, invert: bool = False, *, timeout: int | None = None) -> list[str]:
+def problems(path: Path, invert: bool = False, *, timeout: int | None = None, root: Path = REPO_ROOT) -> list[str]:
     """validate() as readable lines naming each cell by its grade_id: empty when the notebook is right.
 
     A solution (invert=False) must pass every test; a release (invert=True) must fail every one.
     """
-    result = validate(path, invert=invert, timeout=timeout)
+    result = validate(path, invert=invert, timeout=timeout, root=root)
     nb = _read(path)
     by_source = {c.source.strip(): c.get("metadata", {}).get("nbgrader", {}).get("grade_id", "?") for c in nb.cells}
     what = {"failed": "fails its tests", "passed": "passes its tests without a solution",
@@ -222,8 +230,9 @@ def assign(assignment: str, *, root: Path = REPO_ROOT, timeout: int | None = Non
     source_name, release_name = _folders(load_config(root))
     found = []
     for source in sorted((Path(root) / source_name / assignment).glob("*.ipynb")):
-        found += problems(source, timeout=timeout)
-        found += problems(Path(root) / release_name / assignment / source.name, invert=True, timeout=timeout)
+        found += problems(source, timeout=timeout, root=root)
+        found += problems(Path(root) / release_name / assignment / source.name, invert=True, timeout=timeout,
+                          root=root)
     return written, found
 
 
@@ -274,7 +283,8 @@ def restore_deleted_tests(release_nb, submission_nb) -> list[str]:
     return restored
 
 
-def _as_paths(student: str, value) -> list[Path]:
+def notebook_paths(student: str, value) -> list[Path]:
+    """The notebooks of one student's submission: a path, a folder of notebooks, or a list of paths."""
     paths = [value] if isinstance(value, (str, os.PathLike)) else list(value)
     out = []
     for p in map(Path, paths):
@@ -289,66 +299,10 @@ def _as_paths(student: str, value) -> list[Path]:
     return out
 
 
-def _check_student_id(student) -> None:
+def check_student_id(student) -> None:
     """Student ids become folder names: no path separators, no '..'."""
     if not (isinstance(student, str) and re.fullmatch(r"[A-Za-z0-9_.-]+", student) and student.strip(".")):
         raise ValueError(f"student ids must be names of letters, digits, '.', '_' or '-', got {student!r}")
-
-
-def autograde(assignment: str, submissions: Mapping[str, object], *, timeout: int = 30,
-              memory_mb: int | None = 4096, root: Path = REPO_ROOT, workdir: Path | None = None,
-              show_progress: bool = False) -> dict[str, dict]:
-    """Autograde a batch with nbgrader in a throw-away course folder; one bad submission never stops it.
-
-    submissions: student id -> notebook path, folder of notebooks, or list of paths. With a single
-    notebook in the assignment, a submitted file is graded as that notebook whatever its name.
-    timeout: seconds per cell (an infinite loop is interrupted and scores 0 on the tests it breaks).
-    memory_mb: address-space limit of each student's kernel (None: no limit).
-    workdir: keep the course folder (gradebook, autograded notebooks) there instead of a temporary one.
-    The source notebooks are removed from the course folder once nbgrader has them in its gradebook,
-    so a submission cannot read the hidden tests from there.
-
-    Returns student -> {"score", "max_score" (all grade cells, written answers included),
-    "code_score", "max_code_score" (autograded tests only), "needs_manual_grade",
-    "cells": {grade_id: {"score", "max_score", "auto_score", "needs_manual_grade"}},
-    "missing_grade_ids": release grade_ids the submission lacks, "restored_tests": deleted test cells put
-    back before grading, "error": nbgrader's log of what failed, or None}.
-    With several notebooks in the assignment the cells are keyed "notebook/grade_id".
-    """
-    from course_lib import gradebook
-    if not isinstance(submissions, Mapping):
-        raise TypeError(f"submissions must map student id -> notebook path(s), got {type(submissions).__name__}")
-    if not (isinstance(timeout, int) and timeout > 0):
-        raise ValueError(f"timeout must be a positive number of seconds per cell, got {timeout!r}")
-    for student in submissions:
-        _check_student_id(student)
-    files = {student: _as_paths(student, value) for student, value in submissions.items()}
-    config = load_config(root)
-    source_name, _ = _folders(config)
-    if not (Path(root) / source_name / assignment).is_dir():
-        raise FileNotFoundError(f"no assignment {assignment!r} in {Path(root) / source_name}; "
-                                f"known: {', '.join(assignments(root)) or 'none'}")
-    with contextlib.ExitStack() as stack:
-        course = Path(workdir or stack.enter_context(tempfile.TemporaryDirectory(prefix="grade-")))
-        course.mkdir(parents=True, exist_ok=True)
-        stack.enter_context(gradebook.isolated_env(course))
-        api = gradebook.course_api(course, config=config, timeout=timeout, memory_mb=memory_mb,
-                                   exchange=course / "exchange")
-        shutil.copytree(Path(root) / source_name / assignment, course / source_name / assignment,
-                        ignore=shutil.ignore_patterns(*IGNORE), dirs_exist_ok=True)
-        release = gradebook.ensure_assignment(api, assignment)
-        for nb in (course / source_name / assignment).glob("*.ipynb"):
-            nb.unlink()  # nbgrader grades from its gradebook's copy
-        for student, paths in files.items():
-            folder = course / api.coursedir.submitted_directory / student / assignment
-            shutil.rmtree(folder, ignore_errors=True)
-            folder.mkdir(parents=True)
-            for path in paths:
-                name = next(iter(release)) if len(release) == 1 else path.name
-                shutil.copyfile(path, folder / name)
-        return {student: gradebook.grade_student(api, assignment, student, release)
-                for student in progress(list(files), desc=f"autograde {assignment}", unit="submission",
-                                        disable=not show_progress)}
 
 
 # -------------------------------------------------------------------------------------------------- CLI

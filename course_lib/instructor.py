@@ -1,19 +1,22 @@
 """The instructor verbs of `genai-course`: assign, collect, autograde, feedback, grades, status.
 
 Each is a thin command-line face on course_lib.grading (releases) and course_lib.gradebook (the course
-folder and its gradebook). The course folder defaults to the repository root, as for `nbgrader`.
+folder and its gradebook). The course folder is the one you are in: the current folder or the nearest
+folder above it that holds nbgrader_config.py (`--course DIR` names another). Every path printed is
+absolute, so it is plain where each verb wrote.
 """
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from course_lib.badges import REPO_ROOT
+from course_lib.course import CourseNotFound, course_folder
 
 
 def _course(p):
-    p.add_argument("--course", default=str(REPO_ROOT), metavar="DIR",
-                   help="nbgrader course folder (default: the repository root)")
+    p.add_argument("--course", default=None, metavar="DIR",
+                   help="the course folder, holding nbgrader_config.py (default: the current folder, "
+                        "or the nearest folder above it that holds one)")
 
 
 def _db(p):
@@ -24,7 +27,7 @@ def _db(p):
 
 def _assign(args) -> int:
     from course_lib import grading
-    root = Path(args.course)
+    root = args.course
     names = grading.assignments(root) if args.all else args.names
     if not names:
         print("error: " + ("no assignments in solutions/" if args.all else "name an assignment or pass --all"),
@@ -37,7 +40,7 @@ def _assign(args) -> int:
         except (FileNotFoundError, grading.GradingError) as err:
             print(f"error: {err}", file=sys.stderr)
             return 1
-        print(f"{name}: wrote " + ", ".join(str(p.relative_to(root)) for p in written))
+        print(f"{name}: wrote " + ", ".join(str(p) for p in written))
         for line in found:
             print(f"error: {line}", file=sys.stderr)
         bad += len(found)
@@ -46,9 +49,9 @@ def _assign(args) -> int:
 
 def _collect(args) -> int:
     from course_lib import collect
-    result = collect.collect(Path(args.source), course=Path(args.course), assignment=args.assignment)
+    result = collect.collect(Path(args.source), course=args.course, assignment=args.assignment)
     for (student, name), path in sorted(result.placed.items()):
-        print(f"{name}  {student:<24} -> {path.relative_to(Path(args.course).resolve()) if path.is_relative_to(Path(args.course).resolve()) else path}")
+        print(f"{name}  {student:<24} -> {path}")
     for rel, why in result.unmatched:
         print(f"unmatched: {rel}: {why}", file=sys.stderr)
     print(f"{len(result.placed)} submission(s) collected, {len(result.unmatched)} file(s) unmatched")
@@ -57,8 +60,12 @@ def _collect(args) -> int:
 
 def _autograde(args) -> int:
     from course_lib import gradebook
-    reports = gradebook.autograde(args.name, course=Path(args.course), db_url=args.db, timeout=args.timeout,
-                                  memory_mb=args.memory_mb or None)
+    def announce(line):
+        print(line, file=sys.stderr if line.startswith("SANDBOX WEAKENED") else sys.stdout, flush=True)
+
+    reports = gradebook.autograde(args.name, course=args.course, db_url=args.db, timeout=args.timeout,
+                                  memory_mb=args.memory_mb or None, sandbox_mode=args.sandbox,
+                                  on_sandbox=announce)
     problems = 0
     for student, r in reports.items():
         line = f"{student:<24} {r['code_score']:g}/{r['max_code_score'] or 0:g} autograded points"
@@ -66,39 +73,56 @@ def _autograde(args) -> int:
             line += f"; MISSING grade cells {', '.join(r['missing_grade_ids'])} (nbgrader scores them 0)"
         if r["restored_tests"]:
             line += f"; deleted test cells put back: {', '.join(r['restored_tests'])}"
+        if r["sandbox_log"]:
+            line += (f"; the sandbox refused {len(r['sandbox_log'])} action(s), e.g. {r['sandbox_log'][0][:120]} "
+                     f"(all: {args.course / 'sandbox_log' / args.name / (student + '.txt')})")
         if r["error"]:
             line += "; ERROR: " + str(r["error"]).strip().splitlines()[-1][:200]
             problems += 1
         print(line)
-    print(f"{len(reports)} submission(s) graded, {problems} with errors to review")
+    print(f"{len(reports)} submission(s) graded in {args.course}, {problems} with errors to review")
+    if any(r["sandbox"] == "audit" for r in reports.values()):
+        announce("SANDBOX WEAKENED: these submissions ran under the audit hook only (see above)")
     return 0
 
 
 def _feedback(args) -> int:
     from course_lib import gradebook
-    paths = gradebook.feedback(args.name, course=Path(args.course), db_url=args.db)
+    paths = gradebook.feedback(args.name, course=args.course, db_url=args.db)
     for path in paths:
         print(path)
-    print(f"{len(paths)} feedback file(s) in {Path(args.course) / 'feedback'}/")
+    print(f"{len(paths)} feedback file(s) in {args.course / 'feedback'}/")
     return 0
 
 
 def _grades(args) -> int:
     from course_lib import gradebook
-    rows = gradebook.grades(course=Path(args.course), db_url=args.db)
+    rows = gradebook.grades(course=args.course, db_url=args.db)
     if args.csv:
-        print(f"wrote {gradebook.write_csv(rows, Path(args.csv))} ({len(rows)} rows)")
+        print(f"wrote {gradebook.write_csv(rows, Path(args.csv).resolve())} ({len(rows)} rows)")
     print(gradebook.summary(rows))
     return 0
 
 
 def _status(args) -> int:
     from course_lib import gradebook
-    rows = gradebook.status(course=Path(args.course), db_url=args.db)
+    rows = gradebook.status(course=args.course, db_url=args.db)
     print(f"{'assignment':<20} {'submitted':>9} {'graded':>7} {'awaiting manual grading':>24}")
     for r in rows:
         print(f"{r['assignment']:<20} {r['submitted']:>9} {r['graded']:>7} {r['awaiting_manual_grading']:>24}")
     return 0
+
+
+def _in_course(func):
+    """Resolve --course (or the current folder) to an absolute course folder before the verb runs."""
+    def run(args) -> int:
+        try:
+            args.course = course_folder(args.course)
+        except CourseNotFound as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        return func(args)
+    return run
 
 
 def add_verbs(sub) -> None:
@@ -109,7 +133,7 @@ def add_verbs(sub) -> None:
         p.add_argument("names", nargs="*", help="assignment names, e.g. 01_foundations")
         p.add_argument("--all", action="store_true", help="every assignment in solutions/")
         _course(p)
-        p.set_defaults(func=_assign)
+        p.set_defaults(func=_in_course(_assign))
 
     p = sub.add_parser("collect", help="lay out submissions (folder or zip) in submitted/ for nbgrader",
                        description=_doc("collect", "collect"))
@@ -117,7 +141,7 @@ def add_verbs(sub) -> None:
     p.add_argument("--assignment", default=None, metavar="NAME",
                    help="the assignment of every file (default: the assignment name found in each path)")
     _course(p)
-    p.set_defaults(func=_collect)
+    p.set_defaults(func=_in_course(_collect))
 
     p = sub.add_parser("autograde", help="autograde every collected submission of an assignment",
                        description=_doc("gradebook", "autograde"))
@@ -125,25 +149,29 @@ def add_verbs(sub) -> None:
     p.add_argument("--timeout", type=int, default=30, help="seconds per cell (default 30)")
     p.add_argument("--memory-mb", type=int, default=4096, help="memory limit of a student's kernel in MiB "
                    "(default 4096; 0: none)")
+    p.add_argument("--sandbox", choices=["auto", "bwrap", "audit"], default="auto",
+                   help="isolation of student code: bwrap (bubblewrap: the kernel sees only its submission), "
+                        "audit (a Python audit hook only), auto (bwrap where it runs, else audit with a "
+                        "warning; the default)")
     _course(p), _db(p)
-    p.set_defaults(func=_autograde)
+    p.set_defaults(func=_in_course(_autograde))
 
     p = sub.add_parser("feedback", help="write feedback HTML for every autograded submission",
                        description=_doc("gradebook", "feedback"))
     p.add_argument("name", help="assignment name")
     _course(p), _db(p)
-    p.set_defaults(func=_feedback)
+    p.set_defaults(func=_in_course(_feedback))
 
     p = sub.add_parser("grades", help="grade table: printed summary and an optional CSV",
                        description=_doc("gradebook", "grades"))
     p.add_argument("--csv", default=None, metavar="PATH", help="also write every grade to this CSV file")
     _course(p), _db(p)
-    p.set_defaults(func=_grades)
+    p.set_defaults(func=_in_course(_grades))
 
     p = sub.add_parser("status", help="per assignment: submitted, graded, awaiting manual grading",
                        description=_doc("gradebook", "status"))
     _course(p), _db(p)
-    p.set_defaults(func=_status)
+    p.set_defaults(func=_in_course(_status))
 
 
 _assign_doc = ("Regenerate exercises/NAME/ from solutions/NAME/ (nbgrader's preprocessors, byte for byte), then "

@@ -3,6 +3,7 @@ import nbformat
 import pytest
 
 from course_lib import badges
+from course_lib.course import REPO_ROOT
 
 REPO, BRANCH = badges.repository()
 NOTEBOOKS = badges.course_notebooks()
@@ -13,14 +14,14 @@ def test_repository_is_configured_once():
 
 
 def test_course_notebooks_are_found():
-    folders = {p.relative_to(badges.REPO_ROOT).parts[0] for p in NOTEBOOKS}
+    folders = {p.relative_to(REPO_ROOT).parts[0] for p in NOTEBOOKS}
     assert folders == {"notebooks", "solutions", "exercises"}, folders
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(badges.REPO_ROOT)))
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(REPO_ROOT)))
 def test_badge_points_at_its_own_notebook(path):
     nb = nbformat.read(path, as_version=4)
-    rel = path.relative_to(badges.REPO_ROOT).as_posix()
+    rel = path.relative_to(REPO_ROOT).as_posix()
     url = badges.find_badge(nb)
     assert url is not None, f"{rel} has no '<!-- badge -->' cell"
     assert url == badges.colab_url(rel, REPO, BRANCH), (

@@ -14,8 +14,8 @@ import nbformat
 import pytest
 
 import grading_helpers as toy
-from course_lib import grading
-from course_lib.grading import REPO_ROOT
+from course_lib import grading, gradebook
+from course_lib.course import REPO_ROOT
 
 TOY_TIMEOUT = 2   # seconds per cell: the toy's cells take milliseconds
 REAL_TIMEOUT = 10  # the slowest cell of 01_foundations (imports torch) takes ~1.6 s; the loop costs this
@@ -61,7 +61,7 @@ def batch(tmp_path_factory):
         nbformat.write(nb, path)
         submissions[student] = path
     work = root / "work"
-    scores = grading.autograde(toy.NAME, submissions, root=root, timeout=TOY_TIMEOUT, workdir=work)
+    scores = gradebook.autograde_batch(toy.NAME, submissions, root=root, timeout=TOY_TIMEOUT, workdir=work)
     return scores, work / "autograded"
 
 
@@ -142,7 +142,7 @@ def test_autograde_writes_only_inside_its_temporary_folder(tmp_path, monkeypatch
     monkeypatch.setattr("tempfile.tempdir", str(scratch))
     release = root / "solutions" / toy.NAME / f"{toy.NAME}.ipynb"
     runtime = os.environ.get("JUPYTER_RUNTIME_DIR")
-    scores = grading.autograde(toy.NAME, {"s1": release}, root=root, timeout=TOY_TIMEOUT)
+    scores = gradebook.autograde_batch(toy.NAME, {"s1": release}, root=root, timeout=TOY_TIMEOUT)
     assert scores["s1"]["code_score"] == 3.0
     assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
     assert list(scratch.iterdir()) == []
@@ -168,15 +168,15 @@ def test_bad_input_is_named(tmp_path):
     toy.make_course(root)
     nb = root / "solutions" / toy.NAME / f"{toy.NAME}.ipynb"
     with pytest.raises(TypeError, match="must map student id"):
-        grading.autograde(toy.NAME, [nb], root=root)
+        gradebook.autograde_batch(toy.NAME, [nb], root=root)
     with pytest.raises(ValueError, match="student ids must be.*'../x'"):
-        grading.autograde(toy.NAME, {"../x": nb}, root=root)
+        gradebook.autograde_batch(toy.NAME, {"../x": nb}, root=root)
     with pytest.raises(FileNotFoundError, match="submission of 'ann': no file or folder"):
-        grading.autograde(toy.NAME, {"ann": tmp_path / "nothing.ipynb"}, root=root)
+        gradebook.autograde_batch(toy.NAME, {"ann": tmp_path / "nothing.ipynb"}, root=root)
     with pytest.raises(ValueError, match="timeout must be a positive number of seconds per cell, got 0"):
-        grading.autograde(toy.NAME, {"ann": nb}, root=root, timeout=0)
+        gradebook.autograde_batch(toy.NAME, {"ann": nb}, root=root, timeout=0)
     with pytest.raises(FileNotFoundError, match="no assignment 'nope'"):
-        grading.autograde("nope", {"ann": nb}, root=root)
+        gradebook.autograde_batch("nope", {"ann": nb}, root=root)
 
 
 # ---------------------------------------------------------------------------- the course's assignments
@@ -221,7 +221,7 @@ def test_round_trip(name, tmp_path):
     for student, nb in variants.items():
         submissions[student] = tmp_path / f"{student}.ipynb"
         nbformat.write(nb, submissions[student])
-    scores = grading.autograde(name, submissions, timeout=REAL_TIMEOUT)
+    scores = gradebook.autograde_batch(name, submissions, timeout=REAL_TIMEOUT)
     full = scores["solution"]["max_code_score"]
     assert full > 0 and set(test_ids) <= set(scores["solution"]["cells"])
     for student, report in scores.items():

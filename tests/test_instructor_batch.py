@@ -17,7 +17,7 @@ import pytest
 
 import grading_helpers as helpers
 from course_lib import grading, gradebook
-from course_lib.grading import REPO_ROOT
+from course_lib.course import REPO_ROOT
 
 TIMEOUT = 10  # seconds per cell: the slowest cell of any assignment (importing torch) takes ~2 s
 MEMORY_MB = 2048  # the 'exhausts_memory' case allocates 3 GiB; torch imports within 2 GiB
@@ -64,7 +64,7 @@ def graded(tmp_path_factory):
                 path.write_bytes(nb if isinstance(nb, bytes) else nbformat.writes(nb).encode())
                 submissions[student] = path
             course = base / "course"            # one course folder and gradebook for the whole batch
-            reports = grading.autograde(name, submissions, timeout=TIMEOUT, memory_mb=MEMORY_MB, workdir=course)
+            reports = gradebook.autograde_batch(name, submissions, timeout=TIMEOUT, memory_mb=MEMORY_MB, workdir=course)
             out[name] = (cases, reports, course)
     assert list(home.iterdir()) == [] and list(scratch.iterdir()) == [], "written outside the course folder"
     assert {part: _snapshot(REPO_ROOT / part) for part in repo_before} == repo_before

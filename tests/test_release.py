@@ -13,7 +13,7 @@ import pytest
 
 import grading_helpers as toy
 from course_lib import grading
-from course_lib.grading import REPO_ROOT
+from course_lib.course import REPO_ROOT
 
 REGENERATE = "python -m course_lib.grading release {name}   (or: make release)"
 MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS",
