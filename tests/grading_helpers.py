@@ -111,7 +111,11 @@ HIDDEN_WRONG = ("import linecache, sys\n"  # right when called from visible test
 READ_HIDDEN = '''import glob, json, os
 marker = "### BEGIN " + "SOLUTION"  # spelled in two pieces so this cell does not find itself
 found = 0
-for path in glob.glob(os.path.join("..", "..", "..", "**", "*.ipynb"), recursive=True):
+try:
+    paths = glob.glob(os.path.join("..", "..", "..", "**", "*.ipynb"), recursive=True)
+except OSError:  # the grading sandbox refuses to list the course folder
+    paths = []
+for path in paths:
     try:
         nb = json.load(open(path))
     except Exception:
@@ -208,8 +212,8 @@ def robustness_cases(release, source) -> dict[str, tuple[object, dict]]:
                   ok()),
         "not_json": (b'{"cells": [ this is not json', {"tests": None, "error": True, "missing": [], "restored": []}),
         "reads_hidden_tests": (reader, ok(zero)),
-        "overwrites_gradebook": (variant(lambda nb: _insert_after(nb, solutions[0], OVERWRITE_GRADEBOOK)),
-                                 {"tests": None, "error": True, "missing": [], "restored": []}),
+        # the sandbox refuses the write, so the answers are graded as usual
+        "overwrites_gradebook": (variant(lambda nb: _insert_after(nb, solutions[0], OVERWRITE_GRADEBOOK)), ok()),
     }
     return cases
 

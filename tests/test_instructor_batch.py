@@ -130,7 +130,9 @@ def test_hostile_submissions_gain_nothing(graded):
     printed = _output(course, name, "reads_hidden_tests", contains="solution cells found")
     assert [o.get("text") for o in printed] == ["solution cells found: 0\n"]
     _, reports, _ = _where(graded, "overwrites_gradebook")
-    assert "changed the gradebook" in reports["overwrites_gradebook"]["error"]
+    report = reports["overwrites_gradebook"]
+    assert report["error"] is None and any("gradebook.db" in line or "os.scandir" in line
+                                           for line in report["sandbox_log"]), report["sandbox_log"]
 
 
 def test_gradebook_stays_consistent(graded):
@@ -140,11 +142,10 @@ def test_gradebook_stays_consistent(graded):
             assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         rows = {r["student"]: r for r in gradebook.grades(course=course) if r["assignment"] == name}
         for student, _, expect in cases:
-            if student in ("overwrites_gradebook", "not_json"):
+            if student == "not_json":
                 continue
             assert rows[student]["code_score"] == reports[student]["code_score"], student
-        assert "overwrites_gradebook" not in rows
-        assert sorted(rows) == sorted(s for s, _, _ in cases if s != "overwrites_gradebook")
+        assert sorted(rows) == sorted(s for s, _, _ in cases)  # the gradebook writer is on the books too
         if "not_json" in rows:                    # an unreadable file is on the books, with zero
             assert rows["not_json"]["code_score"] == 0
 

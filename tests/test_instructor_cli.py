@@ -6,13 +6,18 @@ download, a per-student folder and junk), autogrades, writes feedback and export
 from __future__ import annotations
 
 import csv
+import os
+import subprocess
+import sys
 import zipfile
+from pathlib import Path
 
 import nbformat
 import pytest
 
 import grading_helpers as toy
 from course_lib import cli, collect, gradebook
+from course_lib.course import REPO_ROOT
 
 VERBS = ("assign", "release", "collect", "autograde", "feedback", "grades", "status")
 
@@ -67,7 +72,7 @@ def test_a_class_round(course, tmp_path, capsys):
     assert cli.main(["autograde", toy.NAME, "--timeout", "5", "--course", str(course)]) == 0
     out = capsys.readouterr().out
     assert "ann                      3/3 autograded points" in out and "bob                      0/3" in out
-    assert "3 submission(s) graded, 0 with errors" in out
+    assert f"3 submission(s) graded in {course}, 0 with errors" in out
     assert (course / "exercises" / toy.NAME / f"{toy.NAME}.ipynb").read_bytes() == exercises  # untouched
     assert not [p for p in course.iterdir() if p.name.startswith(".nbgrader-release")]
 
@@ -121,3 +126,55 @@ def test_summary_and_bad_input():
         gradebook.kernel_arguments(-1)
     with pytest.raises(FileNotFoundError, match="collect needs a folder or a .zip"):
         collect.collect("/nonexistent/export.zip")
+
+
+def _nbgrader_state(folder: Path) -> dict:
+    """What the instructor verbs could leave in a folder: their working folders, gradebook, IPython files."""
+    names = ("submitted", "autograded", "feedback", "sandbox_log", "gradebook.db", ".ipython", "runtime",
+             "exchange", "grades.csv")
+    return {name: sorted(str(p.relative_to(folder)) for p in (folder / name).rglob("*"))
+            if (folder / name).is_dir() else (folder / name).exists() for name in names}
+
+
+def test_verbs_work_in_the_course_folder_they_run_in(tmp_path):
+    """A fresh course folder, while another checkout (this repository) is the installed course_lib: every
+    verb, run from inside the new folder, reads and writes only there and prints absolute paths."""
+    clone = tmp_path / "clone"
+    toy.make_course(clone)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    installed = _nbgrader_state(REPO_ROOT)
+
+    def verb(*args, cwd=clone):
+        done = subprocess.run([sys.executable, "-m", "course_lib.cli", *args], cwd=cwd, env=env,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, f"{args}: {done.stdout}\n{done.stderr}"
+        return done.stdout
+
+    out = verb("assign", "--all", cwd=clone / "solutions")  # from a subfolder: the nearest course folder
+    assert f"wrote {clone / 'exercises' / toy.NAME}" in out
+    release, source = (nbformat.read(clone / folder / toy.NAME / f"{toy.NAME}.ipynb", as_version=4)
+                       for folder in ("exercises", "solutions"))
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    nbformat.write(toy.solved(release, source), inbox / f"ann_{toy.NAME}.ipynb")
+    out = verb("collect", str(inbox))
+    assert f"-> {clone / 'submitted' / 'ann' / toy.NAME / (toy.NAME + '.ipynb')}" in out
+    out = verb("autograde", toy.NAME, "--timeout", "10")
+    assert "ann                      3/3 autograded points" in out and f"graded in {clone}," in out
+    assert str(clone / "feedback") in verb("feedback", toy.NAME)
+    assert f"wrote {clone / 'grades.csv'}" in verb("grades", "--csv", "grades.csv")
+    assert f"{toy.NAME:<20} {1:>9} {1:>7}" in verb("status")
+
+    assert _nbgrader_state(REPO_ROOT) == installed, "a verb wrote into the installed checkout"
+    assert (clone / "gradebook.db").is_file() and (clone / "feedback" / "ann" / toy.NAME).is_dir()
+    assert not (clone / ".ipython").exists() and not (clone / "runtime").exists()
+    assert list(scratch.iterdir()) == [], "grading left files in the temporary folder"
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done = subprocess.run([sys.executable, "-m", "course_lib.cli", "status"], cwd=elsewhere, env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 2 and "--course DIR" in done.stderr and "nbgrader_config.py" in done.stderr
+    assert verb("status", "--course", str(clone), cwd=elsewhere).startswith("assignment")
