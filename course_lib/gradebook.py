@@ -107,6 +107,9 @@ def course_api(course: Path, *, db_url: str | None = None, timeout: int = 30, me
     chain = list(Autograde.class_traits()["autograde_preprocessors"].default())  # nbgrader's, with TruncateOutput added
     chain.insert(chain.index(LimitOutput) + 1, TruncateOutput)
     local.Autograde.autograde_preprocessors = chain
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+    from course_lib.feedback import StudentFeedback
+    local.GenerateFeedback.preprocessors = [StudentFeedback, CSSHTMLHeaderPreprocessor]  # no hidden test code
     # OverwriteCells.add_missing_cells stays off: it crashes on a cell deleted after a read-only cell
     # (nbgrader 0.9.6); grading.restore_deleted_tests does that job before nbgrader sees the submission.
     return NbGraderAPI(config=local)
@@ -421,7 +424,11 @@ def autograde_batch(assignment: str, submissions: Mapping[str, object], *, root:
 
 # --------------------------------------------------------------------------------- feedback and grades
 def feedback(assignment: str, *, course: Path | None = None, db_url: str | None = None) -> list[Path]:
-    """nbgrader's feedback HTML for every autograded submission: course/feedback/<student>/<assignment>/."""
+    """Feedback HTML for every autograded submission: course/feedback/<student>/<assignment>/.
+
+    nbgrader's, with course_lib.feedback.StudentFeedback: test names, points and messages, no hidden test
+    code or tracebacks; answers still waiting for a grader say so.
+    """
     course = course_folder(course)
     with isolated_env(course, None):
         api = course_api(course, db_url=db_url)
