@@ -6,6 +6,7 @@ depend on how a real assignment is written (those get their own per-assignment t
 from __future__ import annotations
 
 import copy
+import html
 import re
 from pathlib import Path
 
@@ -242,3 +243,16 @@ def robustness_batch(assignments: dict[str, tuple], size: int = 40) -> dict[str,
         out[name].append((f"{case}_{i:02d}", *per[name][case]))
         i += 1
     return out
+
+
+def feedback_text(page: str) -> str:
+    """What a student reads in a feedback page: without its style sheets, scripts and tags."""
+    page = re.sub(r"<(style|script)[^>]*>.*?</\1>", "", page, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+def hidden_lines(source_nb) -> list[str]:
+    """The non-empty lines of every hidden test block in a source notebook."""
+    return [line.strip() for c in source_nb.cells if "### BEGIN HIDDEN TESTS" in c.source
+            for block in c.source.split("### BEGIN HIDDEN TESTS")[1:]
+            for line in block.split("### END HIDDEN TESTS")[0].splitlines() if line.strip()]

@@ -1,9 +1,6 @@
 """Feedback HTML names each test, its points and its message, and never shows hidden test code."""
 from __future__ import annotations
 
-import html
-import re
-
 import nbformat
 import pytest
 
@@ -31,21 +28,13 @@ def feedback(tmp_path_factory):
     course = root / "course"
     gradebook.autograde_batch(toy.NAME, paths, root=root / "source", workdir=course, timeout=10)
     files = gradebook.feedback(toy.NAME, course=course)
-    pages = {p.parent.parent.name: _text(p.read_text()) for p in files}
+    pages = {p.parent.parent.name: toy.feedback_text(p.read_text()) for p in files}
     return source, pages
-
-
-def _text(page: str) -> str:
-    """What a student reads: the page without its style sheets, scripts and tags."""
-    page = re.sub(r"<(style|script)[^>]*>.*?</\1>", "", page, flags=re.S)
-    return html.unescape(re.sub(r"<[^>]+>", "", page))
 
 
 def test_no_hidden_test_code_in_any_feedback(feedback):
     source, pages = feedback
-    hidden = [line.strip() for c in source.cells if "### BEGIN HIDDEN TESTS" in c.source
-              for line in c.source.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0].splitlines()
-              if line.strip()]
+    hidden = toy.hidden_lines(source)
     assert hidden  # the toy has hidden tests to leak
     assert sorted(pages) == ["blank", "good", "hidden_only"]
     for student, text in pages.items():

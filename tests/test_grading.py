@@ -221,7 +221,7 @@ def test_round_trip(name, tmp_path):
     for student, nb in variants.items():
         submissions[student] = tmp_path / f"{student}.ipynb"
         nbformat.write(nb, submissions[student])
-    scores = gradebook.autograde_batch(name, submissions, timeout=REAL_TIMEOUT)
+    scores = gradebook.autograde_batch(name, submissions, timeout=REAL_TIMEOUT, workdir=tmp_path / "course")
     full = scores["solution"]["max_code_score"]
     assert full > 0 and set(test_ids) <= set(scores["solution"]["cells"])
     for student, report in scores.items():
@@ -233,3 +233,11 @@ def test_round_trip(name, tmp_path):
     assert scores["deleted"]["restored_tests"] == [test_ids[-1]]
     assert tests["wrong"][test_ids[-1]] == 0, "leaving the last solution as the stub must fail its tests"
     assert tests["edited"] == tests["wrong"], "nbgrader restores edited test cells: removing asserts gains nothing"
+    hidden = [line for line in toy.hidden_lines(source) if len(line) > 12 and not line.startswith("#")]
+    assert hidden, "no hidden test lines to look for"
+    pages = gradebook.feedback(name, course=tmp_path / "course")
+    assert len(pages) == len(submissions)
+    for page in pages:
+        text = toy.feedback_text(page.read_text())
+        leaked = [line for line in hidden if line in text]
+        assert not leaked, f"{page.parent.parent.name}'s feedback shows hidden test lines: {leaked[:3]}"
