@@ -66,10 +66,50 @@ def time_assignment(name: str) -> list[dict]:
     return rows
 
 
+def sandbox_overhead(name: str, repeats: int = 5) -> int:
+    """One correct submission graded `repeats` times in each sandbox mode, alternating, so that a busy
+    machine slows both alike; writes benchmarks/results/grading_sandbox.json."""
+    import os
+    import statistics
+    from course_lib import sandbox
+    source_path = next((REPO_ROOT / "solutions" / name).glob("*.ipynb"))
+    release = nbformat.read(REPO_ROOT / "exercises" / name / source_path.name, as_version=4)
+    modes = ["bwrap", "audit"] if sandbox.bwrap_problem() is None else ["audit"]
+    times = {mode: [] for mode in modes}
+    with tempfile.TemporaryDirectory() as tmp:
+        good = Path(tmp) / "good.ipynb"
+        nbformat.write(grading_helpers.solved(release, nbformat.read(source_path, as_version=4)), good)
+        for _ in range(repeats):
+            for mode in modes:
+                start = time.perf_counter()
+                one = gradebook.autograde_batch(name, {"good": good}, timeout=TIMEOUT, memory_mb=MEMORY_MB,
+                                                sandbox_mode=mode)
+                times[mode].append(time.perf_counter() - start)
+                assert one["good"]["code_score"] == one["good"]["max_code_score"], one
+    rows = [{"assignment": name, "sandbox": mode, "runs": repeats,
+             "median_seconds": round(statistics.median(t), 2), "min_seconds": round(min(t), 2),
+             "max_seconds": round(max(t), 2)} for mode, t in times.items()]
+    for row in rows:
+        print(row)
+    bench.write_json("grading_sandbox", {
+        "title": "Grading sandbox overhead: one correct submission, whole call (set-up, release, grading)",
+        "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "command": f"python benchmarks/grading.py --sandbox-overhead {name}",
+        "machine": bench.machine(), "rows": rows,
+        "notes": ["bwrap: kernel under bubblewrap plus the audit hook; audit: the audit hook alone. Runs "
+                  "alternate between the modes.",
+                  f"1-minute load average at the end: {os.getloadavg()[0]:.1f} on 2 cores (other jobs ran)."]})
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("assignments", nargs="*", help="default: every one-notebook assignment of solutions/")
+    parser.add_argument("--sandbox-overhead", action="store_true",
+                        help="instead: time one submission under each sandbox mode (first assignment named)")
     args = parser.parse_args()
+    if args.sandbox_overhead:
+        return sandbox_overhead((args.assignments or ["01_foundations"])[0])
     names = args.assignments or [a for a in grading.assignments()    # one-notebook assignments with a release
                                  if len(list((REPO_ROOT / "solutions" / a).glob("*.ipynb"))) == 1
                                  and (REPO_ROOT / "exercises" / a).is_dir()]

@@ -145,7 +145,8 @@ def bwrap_command(kernel_argv: list[str], cwd: str, connection_file: str) -> lis
     env = {k: os.environ[k] for k in PASS_ENV if k in os.environ}
     env.update(HOME="/tmp", TMPDIR="/tmp", IPYTHONDIR="/tmp/.ipython", MPLCONFIGDIR="/tmp/.matplotlib",
                JUPYTER_RUNTIME_DIR="/tmp/.jupyter", COURSE_DATA_DIR="/tmp/course-data",
-               PYTHONDONTWRITEBYTECODE="1")
+               PYTHONDONTWRITEBYTECODE="1",
+               JPY_PARENT_PID="1")  # ipykernel: started by a client (no "--existing" banner), no parent polling
     for key, value in sorted(env.items()):
         cmd += ["--setenv", key, value]
     return cmd + ["--"] + kernel_argv
