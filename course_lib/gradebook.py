@@ -190,32 +190,45 @@ def _folder(api, name: str) -> Path:
 
 
 def ensure_assignment(api, assignment: str) -> dict[str, nbformat.NotebookNode]:
-    """Make sure the gradebook knows the assignment; returns its release notebooks by file name.
+    """Give the gradebook the assignment's current tests and points; returns its release notebooks by name.
 
-    nbgrader learns an assignment (its grade cells, hidden tests, points) by generating its release.
-    That release is written to a scratch folder inside the course and thrown away: the committed
-    exercises/ are course_lib.grading's (badges, nbval tags), and nbgrader's would differ.
+    nbgrader learns an assignment (its grade cells, hidden tests, points) by generating its release, and
+    grades with the gradebook's copy. So this generates it every time the source notebooks are there: a
+    test fixed in solutions/ reaches the next autograde (nbgrader updates the cells in place, keeping the
+    grades). That release goes to a scratch folder inside the course and is thrown away: the committed
+    exercises/ are course_lib.grading's (badges, nbval tags), and nbgrader's would differ. A trial course
+    whose sources were removed after this step (autograde_batch) uses the gradebook's copy.
     """
     from nbgrader.api import MissingEntry
     from nbgrader.utils import temp_attrs
     course = Path(api.coursedir.root)
-    if not (course / api.coursedir.source_directory / assignment).is_dir():
+    source = course / api.coursedir.source_directory / assignment
+    if not source.is_dir():
         raise FileNotFoundError(f"no assignment {assignment!r} in {course / api.coursedir.source_directory}; "
                                 f"known: {', '.join(grading.assignments(course)) or 'none'}")
-    with api.gradebook as gb:
-        try:
-            known = bool(gb.find_assignment(assignment).notebooks)
-        except MissingEntry:
-            known = False
     committed = sorted((_folder(api, "release") / assignment).glob("*.ipynb"))
-    if known and committed:
-        return {p.name: grading._read(p) for p in committed}
+    if not list(source.glob("*.ipynb")):
+        with api.gradebook as gb:
+            try:
+                known = bool(gb.find_assignment(assignment).notebooks)
+            except MissingEntry:
+                known = False
+        if known and committed:
+            return {p.name: grading._read(p) for p in committed}
+        raise FileNotFoundError(f"no notebooks in {source}: nothing to grade against")
     scratch = Path(tempfile.mkdtemp(prefix=".nbgrader-release-", dir=course))
     try:
         with temp_attrs(api.coursedir, release_directory=str(scratch)):
             result = api.generate_assignment(assignment)
         if not result["success"]:
-            raise grading.GradingError(f"nbgrader could not generate {assignment!r}:\n{result.get('error', '')}")
+            log = str(result.get("error") or "") + str(result.get("log") or "")
+            if "Cannot add or remove cells" in log:
+                raise grading.GradingError(
+                    f"solutions/{assignment} adds or removes graded cells, but the gradebook holds submissions "
+                    "graded against the old cells, and nbgrader cannot change an assignment's cells then. "
+                    "Change tests and points only (same grade ids), or grade into a new gradebook (--db) and "
+                    "autograde every submission again.")
+            raise grading.GradingError(f"nbgrader could not generate {assignment!r}:\n{log}")
         return {p.name: grading._read(p) for p in sorted((scratch / assignment).glob("*.ipynb"))}
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -267,6 +280,8 @@ def grade_student(api, assignment: str, student: str, release: dict[str, nbforma
             restored += put_back
     if scratch is not None:
         scratch.fresh()
+    before_scores = scores(api, assignment, student, several=len(release) > 1)
+    reviewed = _reviewed_answers(api, assignment, student, release)
     db = _sqlite_path(api.coursedir.db_url)
     backup = before = None
     if db is not None and db.is_file():
@@ -283,8 +298,10 @@ def grade_student(api, assignment: str, student: str, release: dict[str, nbforma
     finally:
         if backup is not None:
             backup.unlink(missing_ok=True)
+    _keep_reviews(api, assignment, student, reviewed)
     report = scores(api, assignment, student, several=len(release) > 1)
     report["missing_grade_ids"], report["restored_tests"] = missing, restored
+    report["previous_code_score"] = before_scores["code_score"] if before_scores["max_score"] is not None else None
     report["sandbox"] = scratch.mode if scratch is not None else None
     report["sandbox_log"] = scratch.attempts() if scratch is not None else []
     if report["sandbox_log"]:
@@ -297,6 +314,64 @@ def grade_student(api, assignment: str, student: str, release: dict[str, nbforma
     else:
         report["error"] = None if result["success"] else result.get("log") or result.get("error") or "failed"
     return report
+
+
+def _answers(api, assignment: str, student: str, manual: set) -> dict[tuple[str, str], str]:
+    """(notebook, grade_id) -> source of each written answer in the student's autograded notebooks."""
+    out = {}
+    for path in (_folder(api, "autograded") / student / assignment).glob("*.ipynb"):
+        try:
+            nb = grading._read(path)
+        except Exception:
+            continue
+        for cell in nb.cells:
+            gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+            if (path.name, gid) in manual:
+                out[(path.name, gid)] = cell.source
+    return out
+
+
+def _manual_cells(release) -> set[tuple[str, str]]:
+    """(notebook, grade_id) of the release's written answers: cells both graded and answered by a person."""
+    return {(name, c.metadata.nbgrader["grade_id"]) for name, nb in release.items() for c in nb.cells
+            if c.get("metadata", {}).get("nbgrader", {}).get("grade")
+            and c.metadata.nbgrader.get("solution")}
+
+
+def _reviewed_answers(api, assignment, student, release) -> dict[tuple[str, str], str]:
+    """Written answers a person has already scored, with the source they scored."""
+    manual = _manual_cells(release)
+    graded = set()
+    with api.gradebook as gb:
+        try:
+            sub = gb.find_submission(assignment, student)
+        except Exception:  # MissingEntry: never graded
+            return {}
+        for nb in sub.notebooks:
+            for g in nb.grades:
+                key = (f"{nb.name}.ipynb", g.name)
+                if key in manual and g.manual_score is not None and not g.needs_manual_grade:
+                    graded.add(key)
+    answers = _answers(api, assignment, student, manual)
+    return {key: answers[key] for key in graded if key in answers}
+
+
+def _keep_reviews(api, assignment, student, reviewed) -> None:
+    """After a regrade, a written answer scored by a person and not changed since stays graded.
+
+    (nbgrader sends every cell with a manual score back to "needs manual grading" on each autograde.)
+    """
+    if not reviewed:
+        return
+    now = _answers(api, assignment, student, set(reviewed))
+    with api.gradebook as gb:
+        sub = gb.find_submission(assignment, student)
+        for nb in sub.notebooks:
+            for g in nb.grades:
+                key = (f"{nb.name}.ipynb", g.name)
+                if key in reviewed and now.get(key) == reviewed[key]:
+                    g.needs_manual_grade = False
+        gb.db.commit()
 
 
 def scores(api, assignment: str, student: str, several: bool = False) -> dict:

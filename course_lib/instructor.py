@@ -66,9 +66,12 @@ def _autograde(args) -> int:
     reports = gradebook.autograde(args.name, course=args.course, db_url=args.db, timeout=args.timeout,
                                   memory_mb=args.memory_mb or None, sandbox_mode=args.sandbox,
                                   on_sandbox=announce)
-    problems = 0
+    problems = changed = 0
     for student, r in reports.items():
         line = f"{student:<24} {r['code_score']:g}/{r['max_code_score'] or 0:g} autograded points"
+        if r["previous_code_score"] is not None and r["previous_code_score"] != r["code_score"]:
+            line += f" (was {r['previous_code_score']:g})"
+            changed += 1
         if r["missing_grade_ids"]:
             line += f"; MISSING grade cells {', '.join(r['missing_grade_ids'])} (nbgrader scores them 0)"
         if r["restored_tests"]:
@@ -80,7 +83,8 @@ def _autograde(args) -> int:
             line += "; ERROR: " + str(r["error"]).strip().splitlines()[-1][:200]
             problems += 1
         print(line)
-    print(f"{len(reports)} submission(s) graded in {args.course}, {problems} with errors to review")
+    print(f"{len(reports)} submission(s) graded in {args.course}, {problems} with errors to review"
+          + (f", {changed} score(s) changed since the last autograde" if changed else ""))
     if any(r["sandbox"] == "audit" for r in reports.values()):
         announce("SANDBOX WEAKENED: these submissions ran under the audit hook only (see above)")
     return 0

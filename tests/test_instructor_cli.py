@@ -178,3 +178,47 @@ def test_verbs_work_in_the_course_folder_they_run_in(tmp_path):
                           capture_output=True, text=True)
     assert done.returncode == 2 and "--course DIR" in done.stderr and "nbgrader_config.py" in done.stderr
     assert verb("status", "--course", str(clone), cwd=elsewhere).startswith("assignment")
+
+
+def test_a_fixed_hidden_test_reaches_every_grade(tmp_path, capsys):
+    """Mid-term an instructor adds a hidden test: `assign`, then `autograde` runs it for every submission,
+    says which scores changed, and keeps a written answer a person already graded as graded."""
+    root = tmp_path / "course"
+    toy.make_course(root)
+    assert cli.main(["assign", "--all", "--course", str(root)]) == 0
+    release, source = (nbformat.read(root / f / toy.NAME / f"{toy.NAME}.ipynb", as_version=4)
+                       for f in ("exercises", "solutions"))
+    good = toy.solved(release, source)
+    lucky = nbformat.from_dict(good)  # right on every input the tests used so far, wrong on others
+    toy.cell(lucky, "root").source = "def root(x):\n    return {4: 2, 9: 3}.get(x, 0)"
+    for student, nb in {"ann": good, "lee": lucky}.items():
+        folder = root / "submitted" / student / toy.NAME
+        folder.mkdir(parents=True)
+        nbformat.write(nb, folder / f"{toy.NAME}.ipynb")
+    assert cli.main(["autograde", toy.NAME, "--timeout", "10", "--course", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "ann                      3/3" in out and "lee                      3/3" in out
+
+    with gradebook.isolated_env(root, None):  # a person grades ann's written answer (as formgrader does)
+        with gradebook.course_api(root).gradebook as gb:
+            grade = gb.find_grade("answer", toy.NAME, toy.NAME, "ann")
+            grade.manual_score, grade.needs_manual_grade = 1.0, False
+            gb.db.commit()
+
+    path = root / "solutions" / toy.NAME / f"{toy.NAME}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    test = toy.cell(nb, "test_root")
+    test.source = test.source.replace("### END HIDDEN TESTS", "assert root(16) == 4  # HIDDEN-NEW\n### END HIDDEN TESTS")
+    nbformat.write(nb, path)
+    assert cli.main(["assign", toy.NAME, "--course", str(root)]) == 0
+    assert cli.main(["autograde", toy.NAME, "--timeout", "10", "--course", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "ann                      3/3 autograded points\n" in out
+    assert "lee                      1/3 autograded points (was 3)" in out
+    assert "1 score(s) changed since the last autograde" in out
+    for student in ("ann", "lee"):
+        graded = (root / "autograded" / student / toy.NAME / f"{toy.NAME}.ipynb").read_text()
+        assert "HIDDEN-NEW" in graded, f"{student} was graded with the old tests"
+    rows = {r["student"]: r for r in gradebook.grades(course=root)}
+    assert rows["ann"]["score"] == 4.0 and not rows["ann"]["needs_manual_grade"]  # the review survived
+    assert rows["lee"]["needs_manual_grade"]  # never reviewed: still waits for a person
