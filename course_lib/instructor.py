@@ -72,8 +72,9 @@ def _autograde(args) -> int:
         if r["previous_code_score"] is not None and r["previous_code_score"] != r["code_score"]:
             line += f" (was {r['previous_code_score']:g})"
             changed += 1
-        if r["missing_grade_ids"]:
-            line += f"; MISSING grade cells {', '.join(r['missing_grade_ids'])} (nbgrader scores them 0)"
+        missing = [gid for gid in r["missing_grade_ids"] if gid not in r["restored_tests"]]
+        if missing:  # a deleted test cell was put back and graded: not missing any more
+            line += f"; MISSING grade cells {', '.join(missing)} (nbgrader scores them 0)"
         if r["restored_tests"]:
             line += f"; deleted test cells put back: {', '.join(r['restored_tests'])}"
         if r["sandbox_log"]:
