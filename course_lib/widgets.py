@@ -74,7 +74,7 @@ def _show_figures(result) -> None:
         fig = plt.figure(num)
         display(fig)
         plt.close(fig)
-    if isinstance(result, Figure) and getattr(result.canvas, "manager", None) is None:
+    if isinstance(result, Figure) and not hasattr(result, "number"):   # pyplot gives its figures a number
         display(result)
 
 

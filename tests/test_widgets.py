@@ -88,6 +88,31 @@ def test_frontend_explore_leaves_other_arguments_at_their_defaults(monkeypatch):
     assert shown[-1].axes[0].get_title() == "level 2.5"
 
 
+@pytest.mark.parametrize("how", ["show", "return", "return bare Figure", "show and return"])
+def test_frontend_explore_shows_each_figure_once(monkeypatch, how):
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+    plt.close(plt.figure())
+    fake_kernel(monkeypatch)
+    monkeypatch.delenv("COURSE_HEADLESS", raising=False)
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda w: shown.append(w))
+    monkeypatch.setattr("IPython.display.clear_output", lambda wait=False: None)
+    # Agg's plt.show() draws nothing, so "show" here leaves the figure open as the inline backend would
+    # not; either way the explorer must display it once and leave no figure open.
+
+    def draw(level=1.0):
+        fig = Figure() if how == "return bare Figure" else plt.subplots()[0]
+        fig.suptitle(f"level {level}")
+        if "show" in how:
+            plt.show()
+        if "return" in how:
+            return fig
+
+    widgets.explore(draw, level=(0.0, 3.0, 0.5, 1.0))
+    assert [type(w) for w in shown[:-1]] == [Figure] and plt.get_fignums() == []
+
+
 @pytest.mark.parametrize("spec, message", [
     ((0, 1, 0.1), "must be \\(min, max, step, default\\)"),
     ((0, 1, 0.1, 5), "min <= default <= max"),
