@@ -19,6 +19,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from kernel_helpers import frontend_env
@@ -50,7 +51,12 @@ def lab(tmp_path_factory):
     home = tmp_path_factory.mktemp("lab")
     work, settings = home / "work", home / "settings" / "@jupyterlab"
     work.mkdir()
-    shutil.copy(NOTEBOOK, work / NOTEBOOK.name)
+    # Outputs and execution counts cleared, so every figure and "[n]" seen later comes from this run.
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    nbformat.write(nb, work / NOTEBOOK.name)
     # Render every cell (no virtual scrolling, so the widget is in the page wherever it is) and no news
     # pop-up over the page.
     (settings / "notebook-extension").mkdir(parents=True)
@@ -113,7 +119,7 @@ def test_run_all_then_drag_a_slider_redraws_the_figure(lab):
             prompts = page.locator(".jp-Notebook .jp-CodeCell .jp-InputPrompt")
             for attempt in range(5):   # the menu item does nothing until the kernel session is wired up
                 page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-                page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+                page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
                 try:
                     page.wait_for_function("els => els.some(e => e.innerText.trim() !== '[ ]:')",
                                            arg=prompts.element_handles(), timeout=10_000)
