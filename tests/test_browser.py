@@ -96,16 +96,23 @@ def lab(tmp_path_factory):
         log.close()
 
 
-def test_run_all_then_drag_a_slider_redraws_the_figure(lab):
-    chromium = find_chromium()
-    if chromium is None:
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's Chromium and Playwright to drive it, or a skip that says what is missing."""
+    path = find_chromium()
+    if path is None:
         pytest.skip("no Chromium found: install Debian's package (`make browser`, i.e. apt-get install "
                     "chromium) or set COURSE_CHROMIUM to a Chromium binary")
     try:
-        from playwright.sync_api import TimeoutError as PlaywrightTimeout
-        from playwright.sync_api import sync_playwright
+        import playwright.sync_api  # noqa: F401
     except ImportError:
         pytest.skip("the playwright package is missing: make setup installs it (dev extra)")
+    return path
+
+
+def test_run_all_then_drag_a_slider_redraws_the_figure(chromium, lab):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import sync_playwright
     base, log = lab
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
@@ -126,6 +133,8 @@ def test_run_all_then_drag_a_slider_redraws_the_figure(lab):
                     break
                 except PlaywrightTimeout:
                     continue
+            else:
+                pytest.fail("Run > Run All Cells never started the notebook")
             # Done when every code cell shows an execution count: "[*]" runs, "[ ]" never ran (an error
             # stops Run All there).
             stderr = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
