@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup sandbox lab course test test-fast bench release badges lock doctor clean
+.PHONY: setup sandbox lab course test test-runtimes browser test-fast bench release badges lock doctor clean
 
 $(STAMP): pyproject.toml requirements-lock.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "genai-course needs Python >= 3.11; found " + sys.version.split()[0] + ". Install a newer Python or run: make PYTHON=python3.12 ...")'
@@ -46,6 +46,24 @@ sandbox:
 test: setup sandbox
 	COURSE_FAST=1 MPLBACKEND=Agg $(BIN)/python -m pytest -p no:cacheprovider \
 		tests notebooks solutions exercises --nbval-lax --nbval-current-env
+
+# The slow runtime tests, apart from `make test`: a fresh Colab-like environment with Colab's own package
+# versions (tests/test_colab.py, a few minutes) and JupyterLab driven in headless Chromium
+# (tests/test_browser.py). .ci/run calls this after `make test`.
+test-runtimes: setup browser
+	COURSE_FAST=1 MPLBACKEND=Agg $(BIN)/python -m pytest -p no:cacheprovider tests -m "colab or browser"
+
+# Debian's chromium for tests/test_browser.py (Playwright drives it and never downloads a browser of its
+# own). Without root or apt the browser test is skipped with a message saying so.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    ( apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium ) \
+	      || echo "make browser: apt-get could not install chromium; tests/test_browser.py will be skipped"; \
+	  else \
+	    echo "make browser: no chromium, and apt-get as root is not available here; install Chromium" \
+	         "(Debian: apt-get install chromium) or set COURSE_CHROMIUM, else tests/test_browser.py is skipped"; \
+	  fi
 
 bench: setup   ## time every notebook in full and fast mode; rewrites benchmarks/RESULTS.md
 	$(BIN)/genai-course bench

@@ -41,31 +41,92 @@ def _default(name: str, spec):
                     f"or a bool, got {spec!r}")
 
 
+_STYLE = {"description_width": "initial"}  # show a long name ("temperature") in full
+
+
 def _widget(name: str, spec):
     import ipywidgets as W
     if isinstance(spec, bool):
-        return W.Checkbox(value=spec, description=name)
+        return W.Checkbox(value=spec, description=name, style=_STYLE)
     if isinstance(spec, list):
-        return W.Dropdown(options=spec, value=spec[0], description=name)
+        return W.Dropdown(options=spec, value=spec[0], description=name, style=_STYLE)
     lo, hi, step, default = spec
     slider = W.IntSlider if all(isinstance(v, int) for v in spec) else W.FloatSlider
     # continuous_update=False: redraw when the slider is released, not on every pixel of the drag.
-    return slider(min=lo, max=hi, step=step, value=default, description=name, continuous_update=False)
+    return slider(min=lo, max=hi, step=step, value=default, description=name, continuous_update=False,
+                  style=_STYLE)
+
+
+def _show_figures(result) -> None:
+    """Display what `fn` drew (inside the explorer's Output) and close it, so nothing is drawn twice.
+
+    `fn` may call plt.show() (the inline backend then displays and closes its figures), leave figures
+    open, or return one; open pyplot figures are displayed here and closed, and a returned Figure that
+    pyplot never managed (matplotlib.figure.Figure(...)) is displayed too.
+    """
+    import sys
+    from IPython.display import display
+    if "matplotlib.pyplot" not in sys.modules:
+        return                                             # fn drew nothing with pyplot
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+    for num in plt.get_fignums():
+        fig = plt.figure(num)
+        display(fig)
+        plt.close(fig)
+    if isinstance(result, Figure) and not hasattr(result, "number"):   # pyplot gives its figures a number
+        display(result)
+
+
+def _explorer(fn, controls: dict):
+    """A VBox of one control per keyword above an Output that shows `fn(**values)` and redraws it when
+    a control moves.
+
+    Built from the parts that ipywidgets 7.6+ and 8.x share (VBox, Output, observe) rather than
+    `ipywidgets.interactive`, which inspects fn's signature and tries to make a control for every
+    argument with a default (`ax=None` fails with "None cannot be transformed to a widget") and shows a
+    returned figure twice. Only the named keywords become controls; every other argument of `fn` keeps
+    its default.
+    """
+    import ipywidgets as W
+    from IPython.display import clear_output
+    boxes = {name: _widget(name, spec) for name, spec in controls.items()}
+    out = W.Output()
+    failed = []
+
+    def redraw(change=None):
+        values = {name: box.value for name, box in boxes.items()}
+        with out:                    # an error is shown inside the widget, like any cell output
+            clear_output(wait=True)
+            try:
+                _show_figures(fn(**values))
+            except Exception:
+                failed.append(values)
+                raise
+
+    for box in boxes.values():
+        box.observe(redraw, names="value")
+    redraw()
+    if failed:   # the first draw failed: stop "Run All" here, as the static view would
+        shown = ", ".join(f"{k}={v!r}" for k, v in failed[0].items())
+        raise RuntimeError(f"{getattr(fn, '__name__', 'fn')}({shown}) failed; its traceback is shown above")
+    return W.VBox([*boxes.values(), out])
 
 
 def explore(fn, **controls) -> None:
     """Show `fn(**values)` with one control per keyword; each control is
     (min, max, step, default) -> slider, [option, ...] -> dropdown (first is default), bool -> checkbox.
 
-    `fn` draws with matplotlib (plt.subplots, ...) and may return the figure.
+    `fn` draws with matplotlib (plt.subplots, ...) and may return the figure. Only the keywords named here
+    get controls: `fn`'s other arguments (say `ax=None`) keep their defaults. Works with ipywidgets 7.6+
+    (Colab) and 8.x (JupyterLab 4).
     """
     if not callable(fn):
         raise TypeError(f"fn must be a function that draws a figure, got {type(fn).__name__}")
     defaults = {name: _default(name, spec) for name, spec in controls.items()}
     if has_frontend():
         from IPython.display import display
-        from ipywidgets import interactive
-        display(interactive(fn, **{name: _widget(name, spec) for name, spec in controls.items()}))
+        display(_explorer(fn, controls))
         return
     shown = ", ".join(f"{k}={v!r}" for k, v in defaults.items())
     print(f"(static view, no widget front end: {getattr(fn, '__name__', 'fn')}({shown}))")
