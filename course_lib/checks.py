@@ -185,10 +185,12 @@ def _code_names(code) -> set[str]:
     return names
 
 
-def written_here(fn, name: str | None = None, forbid: tuple[str, ...] = ()) -> None:
+def written_here(fn, name: str | None = None, forbid: tuple[str, ...] = (), allow: tuple[str, ...] = ()) -> None:
     """Raise AssertionError when `fn` is course_lib's own function or calls one (directly, through a
     module, or through a name imported from the library): the assignment asks for your implementation.
-    `forbid`: names of other ready-made functions the task rules out (e.g. "scaled_dot_product_attention")."""
+    `forbid`: names of other ready-made functions the task rules out (e.g. "scaled_dot_product_attention").
+    `allow`: global names the task asks the function to use (the student's earlier answers), not checked here:
+    a library answer to an earlier part costs that part only."""
     name = name or getattr(fn, "__name__", "the function")
     why = "the assignment asks for your own implementation; course_lib's version is there to compare with later"
     module = _from_library(fn)
@@ -197,7 +199,7 @@ def written_here(fn, name: str | None = None, forbid: tuple[str, ...] = ()) -> N
     code = getattr(fn, "__code__", None)
     if code is None:
         raise AssertionError(f"{name} must be a function written with def in this notebook")
-    used = [fn.__globals__.get(n) for n in _code_names(code)]
+    used = [fn.__globals__.get(n) for n in _code_names(code) if n not in allow]
     used += [c.cell_contents for c in (fn.__closure__ or ()) if _has_contents(c)]
     for n in _code_names(code):
         if n.startswith("course_lib"):
