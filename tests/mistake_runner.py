@@ -21,6 +21,7 @@ import copy
 import importlib.util
 import io
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -146,8 +147,9 @@ class Assignment:
             elif kind == "test" and hidden:
                 source = self.hidden[gid]
             out = io.StringIO()
-            try:
-                with contextlib.redirect_stdout(out):
+            try:  # a student's code may warn (x.T on a batch): the runner judges failures, not style
+                with contextlib.redirect_stdout(out), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
                     exec(compile(source, f"<{self.name}:{gid}>", "exec"), ns)
             except Exception as exc:  # noqa: BLE001 - a student's code may raise anything
                 if kind == "answer":
