@@ -199,18 +199,36 @@ def written_here(fn, name: str | None = None, forbid: tuple[str, ...] = (), allo
     code = getattr(fn, "__code__", None)
     if code is None:
         raise AssertionError(f"{name} must be a function written with def in this notebook")
-    used = [fn.__globals__.get(n) for n in _code_names(code) if n not in allow]
-    used += [c.cell_contents for c in (fn.__closure__ or ()) if _has_contents(c)]
-    for n in _code_names(code):
-        if n.startswith("course_lib"):
-            raise AssertionError(f"{name} imports course_lib inside the function: {why}")
-    for obj in used:
-        module = _from_library(obj)
-        if module:
-            raise AssertionError(f"{name} calls course_lib ({module}): {why}")
+    found = _library_use(fn, allow, set())
+    if found:
+        raise AssertionError(f"{name} {found}: {why}")
     for n in _code_names(code):
         if n in forbid:
             raise AssertionError(f"{name} uses {n}: the task asks you to write it yourself")
+
+
+def _library_use(fn, allow: tuple[str, ...], seen: set) -> str | None:
+    """How `fn` reaches course_lib ("calls course_lib (module)", "imports course_lib ..."), following the
+    notebook's own helper functions it calls; None when it does not."""
+    if id(fn) in seen:
+        return None
+    seen.add(id(fn))
+    code = fn.__code__
+    if any(n.startswith("course_lib") for n in _code_names(code)):
+        return "imports course_lib inside the function"
+    used = [fn.__globals__.get(n) for n in _code_names(code) if n not in allow]
+    used += [c.cell_contents for n, c in zip(code.co_freevars, fn.__closure__ or ())
+             if n not in allow and _has_contents(c)]
+    for obj in used:
+        module = _from_library(obj)
+        if module:
+            return f"calls course_lib ({module})"
+    for obj in used:  # a helper written in the notebook that calls the library
+        if callable(obj) and hasattr(obj, "__code__") and getattr(obj, "__module__", None) == fn.__module__:
+            found = _library_use(obj, allow, seen)
+            if found:
+                return found
+    return None
 
 
 def _has_contents(cell) -> bool:

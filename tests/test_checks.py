@@ -145,11 +145,16 @@ def test_written_here_rejects_the_library_answer():
         from course_lib.models.vae import gaussian_kl
         return gaussian_kl(mu, logvar)
 
+    def via_helper(mu, logvar):  # a helper of its own that calls the library
+        return via_name(mu, logvar)
+
     for fn in (via_module, via_name):
         with pytest.raises(AssertionError, match=rf"{fn.__name__} calls course_lib \(course_lib.models.vae\)"):
             written_here(fn)
     with pytest.raises(AssertionError, match="imports course_lib inside the function"):
         written_here(imports_inside)
+    with pytest.raises(AssertionError, match=r"via_helper calls course_lib \(course_lib.models.vae\)"):
+        written_here(via_helper)
     with pytest.raises(AssertionError, match="must be a function written with def"):
         written_here(torch.exp, "exp")
 

@@ -43,6 +43,12 @@ MISTAKES = {
         "from course_lib.models import vae\n\n"
         "def gaussian_kl(mu, logvar, prior_mu=0.0, prior_logvar=0.0):\n"
         "    return vae.gaussian_kl(mu, logvar)"), "expect": "calls course_lib"},
+    "kl_through_own_helper": {"cell": "gaussian_kl", "code": (
+        "from course_lib.models.vae import gaussian_kl as _kl\n\n"
+        "def _standard_kl(mu, logvar):\n"
+        "    return _kl(mu, logvar)\n\n"
+        "def gaussian_kl(mu, logvar, prior_mu=0.0, prior_logvar=0.0):\n"
+        "    return _standard_kl(mu, logvar)"), "expect": "calls course_lib"},
     # (c) neg_elbo
     "elbo_mean_over_pixels": {"cell": "neg_elbo", "replace": [(".flatten(1).sum(dim=1)", ".flatten(1).mean(dim=1)")],
                               "expect": "not the mean"},
