@@ -69,6 +69,8 @@ def test_mistake_costs_only_its_part(name, key):
     entry = runner.load_bank(name).MISTAKES[key]
     run = a.run(_swap(a, entry), hidden=True)
     assert run.failed_cells() == {a.part_test[entry["cell"]]}, run.messages()
+    raw = [f for f in run.failures if f.kind != "AssertionError"]
+    assert not raw, f"{key}: graded, a test fails with a raw error instead of a hint:\n{run.messages()}"
 
 
 @pytest.mark.parametrize(("name", "key"), _cases("HONEST"))
