@@ -5,6 +5,13 @@ A wrong answer never raises, so a learner sees every check of a cell at once.
 
     check_shape(logits, (32, 27), "logits shape", hint="one row of scores per example")
     check_function(softmax, [(([0.0, 0.0],), [0.5, 0.5])], "softmax of equal scores")
+
+Two helpers for the assignments' test cells, which must fail with their own hint (an AssertionError),
+never with a raw PyTorch error, and must recognise an answer that only calls the library's version:
+
+    out = call(gradient_penalty, critic, real, fake, eps, hint="reshape eps to (B, 1, ..., 1)")
+    raises(ValueError, interpolate, z_a, z_b, steps=1, hint="steps < 2 must raise ValueError")
+    written_here(gaussian_kl)
 """
 from __future__ import annotations
 
@@ -129,3 +136,104 @@ def check_function(fn, cases, what: str, hint: str | None = None) -> bool:
         if problem:
             return _report(False, what, f"case {i}, input {_short(args)}: {problem}", hint)
     return _report(True, f"{what} ({len(cases)} cases)" if len(cases) > 1 else what)
+
+
+# ------------------------------------------------------------------------------------- for test cells
+ALLOWED_LIBRARY = ("course_lib.config", "course_lib.data", "course_lib.checks", "course_lib.viz")
+
+
+def call(fn, *args, hint: str, **kwargs):
+    """fn(*args, **kwargs), with any error (but NotImplementedError, a stub's) turned into an
+    AssertionError that names the call and gives the hint."""
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError:
+        raise
+    except Exception as exc:
+        name = getattr(fn, "__name__", "the function")
+        raise AssertionError(f"{name} raised {type(exc).__name__}: {exc}. Hint: {hint}") from None
+
+
+def raises(error: type, fn, *args, hint: str, **kwargs) -> None:
+    """Pass when fn(*args, **kwargs) raises `error`; otherwise raise AssertionError with the hint."""
+    name = getattr(fn, "__name__", "the function")
+    try:
+        fn(*args, **kwargs)
+    except error:
+        return
+    except NotImplementedError:
+        raise
+    except Exception as exc:
+        raise AssertionError(f"{name} raised {type(exc).__name__}, expected {error.__name__}. Hint: {hint}") from None
+    raise AssertionError(f"{name} returned without raising {error.__name__}. Hint: {hint}")
+
+
+def _from_library(obj) -> str | None:
+    """The course_lib module `obj` comes from (a module, function or class), None if it is not one of
+    the library's answers (config, data, checks and viz are tools, not answers)."""
+    module = getattr(obj, "__name__", "") if type(obj).__name__ == "module" else getattr(obj, "__module__", None)
+    if isinstance(module, str) and module.startswith("course_lib") and not module.startswith(ALLOWED_LIBRARY):
+        return module
+    return None
+
+
+def _code_names(code) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if hasattr(const, "co_names"):
+            names |= _code_names(const)
+    return names
+
+
+def written_here(fn, name: str | None = None, forbid: tuple[str, ...] = (), allow: tuple[str, ...] = ()) -> None:
+    """Raise AssertionError when `fn` is course_lib's own function or calls one (directly, through a
+    module, or through a name imported from the library): the assignment asks for your implementation.
+    `forbid`: names of other ready-made functions the task rules out (e.g. "scaled_dot_product_attention").
+    `allow`: global names the task asks the function to use (the student's earlier answers), not checked here:
+    a library answer to an earlier part costs that part only."""
+    name = name or getattr(fn, "__name__", "the function")
+    why = "the assignment asks for your own implementation; course_lib's version is there to compare with later"
+    module = _from_library(fn)
+    if module:
+        raise AssertionError(f"{name} is course_lib's function from {module}: {why}")
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        raise AssertionError(f"{name} must be a function written with def in this notebook")
+    found = _library_use(fn, allow, set())
+    if found:
+        raise AssertionError(f"{name} {found}: {why}")
+    for n in _code_names(code):
+        if n in forbid:
+            raise AssertionError(f"{name} uses {n}: the task asks you to write it yourself")
+
+
+def _library_use(fn, allow: tuple[str, ...], seen: set) -> str | None:
+    """How `fn` reaches course_lib ("calls course_lib (module)", "imports course_lib ..."), following the
+    notebook's own helper functions it calls; None when it does not."""
+    if id(fn) in seen:
+        return None
+    seen.add(id(fn))
+    code = fn.__code__
+    if any(n.startswith("course_lib") for n in _code_names(code)):
+        return "imports course_lib inside the function"
+    used = [fn.__globals__.get(n) for n in _code_names(code) if n not in allow]
+    used += [c.cell_contents for n, c in zip(code.co_freevars, fn.__closure__ or ())
+             if n not in allow and _has_contents(c)]
+    for obj in used:
+        module = _from_library(obj)
+        if module:
+            return f"calls course_lib ({module})"
+    for obj in used:  # a helper written in the notebook that calls the library
+        if callable(obj) and hasattr(obj, "__code__") and getattr(obj, "__module__", None) == fn.__module__:
+            found = _library_use(obj, allow, seen)
+            if found:
+                return found
+    return None
+
+
+def _has_contents(cell) -> bool:
+    try:
+        cell.cell_contents
+        return True
+    except ValueError:
+        return False

@@ -102,3 +102,95 @@ def test_check_function_not_implemented_and_other_errors(capsys):
 def test_check_function_needs_cases():
     with pytest.raises(ValueError, match="at least one"):
         check_function(abs, [], "abs")
+
+
+# ------------------------------------------------------------------------------ helpers for test cells
+def test_call_turns_errors_into_the_hint_but_lets_stubs_raise():
+    from course_lib.checks import call
+
+    assert call(lambda a, b=0: a + b, 1, b=2, hint="unused") == 3
+
+    def broken(x):
+        return x @ torch.ones(3)
+
+    with pytest.raises(AssertionError, match=r"broken raised RuntimeError: .*\. Hint: reshape first"):
+        call(broken, torch.ones(2, 2), hint="reshape first")
+
+    def stub():
+        raise NotImplementedError()
+
+    with pytest.raises(NotImplementedError):
+        call(stub, hint="unused")
+
+
+def test_written_here_rejects_the_library_answer():
+    from course_lib.checks import written_here
+    from course_lib.models import vae
+    from course_lib.models.vae import gaussian_kl as library_kl
+
+    def own(mu, logvar):
+        return 0.5 * (mu ** 2 + logvar.exp() - 1 - logvar).sum(1)
+
+    written_here(own)  # passes: uses torch only
+    with pytest.raises(AssertionError, match="gaussian_kl is course_lib's function from course_lib.models.vae"):
+        written_here(library_kl)
+
+    def via_module(mu, logvar):
+        return vae.gaussian_kl(mu, logvar)
+
+    def via_name(mu, logvar):
+        return library_kl(mu, logvar)
+
+    def imports_inside(mu, logvar):
+        from course_lib.models.vae import gaussian_kl
+        return gaussian_kl(mu, logvar)
+
+    def via_helper(mu, logvar):  # a helper of its own that calls the library
+        return via_name(mu, logvar)
+
+    for fn in (via_module, via_name):
+        with pytest.raises(AssertionError, match=rf"{fn.__name__} calls course_lib \(course_lib.models.vae\)"):
+            written_here(fn)
+    with pytest.raises(AssertionError, match="imports course_lib inside the function"):
+        written_here(imports_inside)
+    with pytest.raises(AssertionError, match=r"via_helper calls course_lib \(course_lib.models.vae\)"):
+        written_here(via_helper)
+    with pytest.raises(AssertionError, match="must be a function written with def"):
+        written_here(torch.exp, "exp")
+
+    from course_lib import config
+
+    def uses_tools(x):
+        return config.budget(1, 1) * x
+
+    written_here(uses_tools)  # config, data, checks and viz are tools, not answers
+
+
+def test_raises_and_forbidden_names():
+    from course_lib.checks import raises, written_here
+
+    def strict(x):
+        if x < 0:
+            raise ValueError("negative")
+        return x
+
+    raises(ValueError, strict, -1, hint="unused")
+    with pytest.raises(AssertionError, match="strict returned without raising ValueError. Hint: check x"):
+        raises(ValueError, strict, 1, hint="check x")
+    with pytest.raises(AssertionError, match="raised TypeError, expected ValueError. Hint: h"):
+        raises(ValueError, strict, None, hint="h")
+
+    def attention(q, k, v):
+        return torch.nn.functional.scaled_dot_product_attention(q, k, v)
+
+    with pytest.raises(AssertionError, match="attention uses scaled_dot_product_attention"):
+        written_here(attention, forbid=("scaled_dot_product_attention",))
+
+    from course_lib.models.vae import gaussian_kl
+
+    def elbo(mu, logvar):  # the task says: use your gaussian_kl (here the library's: that costs part (b) only)
+        return gaussian_kl(mu, logvar)
+
+    written_here(elbo, allow=("gaussian_kl",))
+    with pytest.raises(AssertionError, match="elbo calls course_lib"):
+        written_here(elbo)

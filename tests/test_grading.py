@@ -14,6 +14,7 @@ import nbformat
 import pytest
 
 import grading_helpers as toy
+import mistake_runner
 from course_lib import grading, gradebook
 from course_lib.course import REPO_ROOT
 
@@ -206,6 +207,19 @@ def _real_variants(release, source) -> tuple[dict[str, nbformat.NotebookNode], l
     return out, test_ids
 
 
+def _bank_variants(name, release) -> tuple[dict[str, nbformat.NotebookNode], str]:
+    """From the assignment's mistake bank: its first mistake and its first other correct answer, each put
+    into a perfect submission; and the test cell of the part the mistake is in."""
+    bank, a = mistake_runner.load_bank(name), mistake_runner.Assignment(name)
+    out = {}
+    for student, entry in (("mistake", next(iter(bank.MISTAKES.values()))),
+                           ("honest", next(iter(bank.HONEST.values())))):
+        nb = toy.solved(release, a.source)
+        toy.cell(nb, entry["cell"]).source = a.variant_source(entry["cell"], entry.get("replace"), entry.get("code"))
+        out[student] = nb
+    return out, a.part_test[next(iter(bank.MISTAKES.values()))["cell"]]
+
+
 ASSIGNMENTS = grading.assignments()
 
 
@@ -217,6 +231,10 @@ def test_round_trip(name, tmp_path):
     release_path = REPO_ROOT / "exercises" / name / source_path.name
     release, source = (nbformat.read(p, as_version=4) for p in (release_path, source_path))
     variants, test_ids = _real_variants(release, source)
+    banked = name in mistake_runner.banks()
+    if banked:
+        more, mistake_part = _bank_variants(name, release)
+        variants.update(more)
     submissions = {"solution": source_path}
     for student, nb in variants.items():
         submissions[student] = tmp_path / f"{student}.ipynb"
@@ -233,6 +251,10 @@ def test_round_trip(name, tmp_path):
     assert scores["deleted"]["restored_tests"] == [test_ids[-1]]
     assert tests["wrong"][test_ids[-1]] == 0, "leaving the last solution as the stub must fail its tests"
     assert tests["edited"] == tests["wrong"], "nbgrader restores edited test cells: removing asserts gains nothing"
+    if banked:  # an answer written differently earns everything; one common mistake costs only its part
+        assert scores["honest"]["code_score"] == full, tests["honest"]
+        points = {g: scores["solution"]["cells"][g]["max_score"] for g in test_ids}
+        assert tests["mistake"] == {**points, mistake_part: 0.0}, tests["mistake"]
     hidden = [line for line in toy.hidden_lines(source) if len(line) > 12 and not line.startswith("#")]
     assert hidden, "no hidden test lines to look for"
     pages = gradebook.feedback(name, course=tmp_path / "course")

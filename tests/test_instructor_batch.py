@@ -2,7 +2,7 @@
 
 Every way a real class breaks a submission (tests/grading_helpers.robustness_cases) is built from a
 course assignment, the cases dealt to the assignments in turn so the batch spans the course; one
-grading.autograde call per assignment grades its share with a short per-cell timeout and a memory limit,
+gradebook.autograde_batch call per assignment grades its share with a short per-cell timeout and a memory limit,
 and nothing is written outside the course folder. COURSE_GRADING_BATCH=01_foundations (or any list of
 names, comma-separated) narrows the batch to those assignments.
 """
