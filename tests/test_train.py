@@ -42,8 +42,15 @@ def test_fit_reduces_the_loss_of_a_tiny_regression():
 def test_fit_accepts_a_reiterable_dataloader_and_restarts_it():
     model, _, (x, y) = regression_problem()
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=64)  # 4 batches
-    h = fit(model, mse, loader, steps=10, progress=False)
-    assert len(h.loss) == 10  # ran through the 4-batch loader 2.5 times
+    seen = []
+
+    def loss_fn(m, batch):
+        seen.append(int(torch.nonzero((x == batch[0][0]).all(1))[0]) // 64)   # which of the 4 batches
+        return mse(m, batch)
+
+    h = fit(model, loss_fn, loader, steps=10, progress=False)
+    assert len(h.loss) == 10
+    assert seen == [0, 1, 2, 3, 0, 1, 2, 3, 0, 1]            # through the 4-batch loader 2.5 times, in order
 
 
 def test_one_shot_generator_that_runs_dry_gives_a_clear_error():
@@ -180,7 +187,9 @@ def test_history_plot_returns_axes_with_train_and_eval_curves():
     assert len(ax.lines) == 2
     assert list(ax.lines[0].get_xdata()) == list(range(1, 21))
     assert list(ax.lines[1].get_xdata()) == [5, 10, 15, 20]
-    assert isinstance(History(), History) and History().loss == []
+    empty = History()
+    assert empty.loss == [] and empty.steps == [] and empty.evals == []
+    assert repr(empty) == "History(0 steps, nothing logged, 0.0 s, stopped_by='steps')"
 
 
 def test_cosine_schedule_warms_up_then_decays_to_the_floor():

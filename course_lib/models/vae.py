@@ -147,13 +147,21 @@ class VAE(nn.Module):
         return rec - beta * kl
 
     def loss(self, x: torch.Tensor, y: torch.Tensor | None = None, beta: float = 1.0, k: int = 1) -> torch.Tensor:
-        """Training loss, a scalar: mean negative ELBO per image (k = 1), or the IWAE bound with k samples."""
+        """Training loss, a scalar in nats per image.
+
+        k = 1: the negative beta-ELBO, -(E_q[log p(x|z)] - beta * KL).
+        k > 1: the negative IWAE bound with k samples, plus (beta - 1) * KL, so beta weighs the KL the
+        same way for every k: loss(beta=b) - loss(beta=1) = (b - 1) * KL(q(z|x) || p(z)) at the same draw.
+        """
         if k == 1:
             return -self.elbo(x, y, beta).mean()
-        return -self._log_iw_weights(x, y, k).logsumexp(0).sub(math.log(k)).mean()
+        logw, kl = self._log_iw_weights(x, y, k, with_kl=True)                    # (k, B), (B,)
+        iwae = logw.logsumexp(0) - math.log(k)                                     # (B,)
+        return (-iwae + (beta - 1.0) * kl).mean()
 
-    def _log_iw_weights(self, x, y, k: int, generator=None) -> torch.Tensor:
-        """log w_i = log p(x|z_i) + log p(z_i) - log q(z_i|x) for k samples z_i ~ q: (k, B)."""
+    def _log_iw_weights(self, x, y, k: int, generator=None, with_kl: bool = False):
+        """log w_i = log p(x|z_i) + log p(z_i) - log q(z_i|x) for k samples z_i ~ q: (k, B).
+        with_kl: also the closed-form KL(q(z|x) || p(z)) (B,) from the same encoder pass."""
         mu, logvar = self.encode(x, y)                                             # (B, D)
         B, D = mu.shape
         eps = torch.randn((k, B, D), generator=generator, device=mu.device, dtype=mu.dtype)
@@ -163,7 +171,8 @@ class VAE(nn.Module):
         log_px = self.log_likelihood(x.repeat(k, 1, 1, 1), logits).view(k, B)      # (k, B)
         log_pz = -0.5 * (z.pow(2) + math.log(2 * math.pi)).sum(-1)                 # (k, B)
         log_qz = -0.5 * (eps.pow(2) + logvar + math.log(2 * math.pi)).sum(-1)      # (k, B)
-        return log_px + log_pz - log_qz
+        logw = log_px + log_pz - log_qz
+        return (logw, gaussian_kl(mu, logvar)) if with_kl else logw
 
     @torch.no_grad()
     def log_prob_iw(self, x: torch.Tensor, k: int = 100, y: torch.Tensor | None = None,
