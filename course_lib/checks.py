@@ -5,6 +5,11 @@ A wrong answer never raises, so a learner sees every check of a cell at once.
 
     check_shape(logits, (32, 27), "logits shape", hint="one row of scores per example")
     check_function(softmax, [(([0.0, 0.0],), [0.5, 0.5])], "softmax of equal scores")
+
+One helper does raise: `assert_close`, for a lecture notebook's claim that its from-scratch version and
+the library agree. Such a claim must stop the notebook (and fail the notebook tests) when it is false:
+
+    assert_close(ours, library_output, "our attention equals course_lib's", atol=1e-6)
 """
 from __future__ import annotations
 
@@ -73,6 +78,16 @@ def check_close(actual, expected, what: str, atol: float = 1e-6, rtol: float = 1
     """Pass when numbers/arrays/tensors match within |actual - expected| <= atol + rtol * |expected|."""
     problem = _close_problem(actual, expected, atol, rtol)
     return _report(not problem, what, problem, hint)
+
+
+def assert_close(actual, expected, what: str, atol: float = 1e-6, rtol: float = 1e-5,
+                 hint: str | None = None) -> None:
+    """Like check_close, but a mismatch raises AssertionError (with the same message) instead of returning
+    False. Prints "✅ what" when |actual - expected| <= atol + rtol * |expected| everywhere."""
+    problem = _close_problem(actual, expected, atol, rtol)
+    if problem:
+        raise AssertionError(f"❌ {what}: {problem}." + (f" Hint: {hint}" if hint else ""))
+    _report(True, what)
 
 
 def check_shape(tensor, shape, what: str, hint: str | None = None) -> bool:
