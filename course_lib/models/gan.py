@@ -343,8 +343,6 @@ class GANTrainer:
     def __call__(self, batch) -> dict:
         G, D = self.model.G, self.model.D
         x, y = self._split(batch)
-        if self.schedule is not None:
-            self.schedule.step()
         b = x.shape[0]
         aug = (lambda t: translate(t, self.augment, self.gen)) if self.augment else (lambda t: t)
         for _ in range(self.n_critic):                           # --- discriminator / critic
@@ -371,6 +369,8 @@ class GANTrainer:
         self.opt_g.step()
         if self.ema_g is not None:
             self.ema_g.update(self.model.G)
+        if self.schedule is not None:
+            self.schedule.step()                                 # the rates of the next step
         out = {"d_loss": d_loss.item(), "g_loss": g_loss.item()}
         if self.loss == "wgan-gp":
             out["gp"] = gp.item()

@@ -123,6 +123,29 @@ class CausalSelfAttention(nn.Module):
         return self.resid_drop(self.proj(y))
 
 
+class MLP(nn.Module):
+    """Position-wise feed-forward: widen 4x, GELU, project back to the residual stream."""
+
+    def __init__(self, cfg: GPTConfig):
+        super().__init__()
+        self.fc = nn.Linear(cfg.n_embd, 4 * cfg.n_embd)
+        self.act = nn.GELU()
+        self.proj = nn.Linear(4 * cfg.n_embd, cfg.n_embd)    # writes into the residual stream, like attn.proj
+        self.drop = nn.Dropout(cfg.dropout)
+        self._register_load_state_dict_pre_hook(self._old_names)
+
+    def forward(self, x):
+        return self.drop(self.proj(self.act(self.fc(x))))                       # (B, T, C)
+
+    @staticmethod
+    def _old_names(state_dict, prefix, *args):
+        """Checkpoints written when this was an nn.Sequential name the layers mlp.0 and mlp.2."""
+        for old, new in (("0.", "fc."), ("2.", "proj.")):
+            for kind in ("weight", "bias"):
+                if prefix + old + kind in state_dict:
+                    state_dict[prefix + new + kind] = state_dict.pop(prefix + old + kind)
+
+
 class Block(nn.Module):
     """Pre-norm transformer block: x + attn(ln(x)), then x + mlp(ln(x))."""
 
@@ -130,8 +153,7 @@ class Block(nn.Module):
         super().__init__()
         self.ln1, self.ln2 = nn.LayerNorm(cfg.n_embd), nn.LayerNorm(cfg.n_embd)
         self.attn = CausalSelfAttention(cfg)
-        self.mlp = nn.Sequential(nn.Linear(cfg.n_embd, 4 * cfg.n_embd), nn.GELU(),
-                                 nn.Linear(4 * cfg.n_embd, cfg.n_embd), nn.Dropout(cfg.dropout))
+        self.mlp = MLP(cfg)
 
     def forward(self, x, cache=None, layer=0):
         x = x + self.attn(self.ln1(x), cache, layer)      # tokens talk to each other
@@ -153,8 +175,8 @@ class GPT(nn.Module):
         self.ln_f = nn.LayerNorm(cfg.n_embd)
         self.head = nn.Linear(cfg.n_embd, cfg.vocab_size, bias=False)
         self.apply(self._init)
-        for name, p in self.named_parameters():           # GPT-2: scale the residual projections
-            if name.endswith("proj.weight") or name.endswith("mlp.2.weight"):
+        for name, p in self.named_parameters():           # GPT-2: scale the layers that write into the
+            if name.endswith(".proj.weight"):             # residual stream (attn.proj, mlp.proj) by depth
                 nn.init.normal_(p, std=0.02 / math.sqrt(2 * cfg.n_layer))
 
     @staticmethod
@@ -167,7 +189,8 @@ class GPT(nn.Module):
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
-    def _check_ids(self, idx, start: int) -> None:
+    def _check_ids(self, idx, start: int, values: bool = True) -> None:
+        """Shape and length always; the id range (which reads the values: a device sync) when `values`."""
         cfg = self.config
         if not isinstance(idx, torch.Tensor) or idx.dim() != 2 or idx.dtype != torch.long:
             got = f"{tuple(idx.shape)} {idx.dtype}" if isinstance(idx, torch.Tensor) else type(idx).__name__
@@ -175,16 +198,19 @@ class GPT(nn.Module):
         if idx.size(1) == 0 or start + idx.size(1) > cfg.block_size:
             raise ValueError(f"sequence length must be 1..{cfg.block_size - start} (block_size "
                              f"{cfg.block_size}, {start} cached), got {idx.size(1)}")
+        if not values:
+            return
         lo, hi = (int(v) for v in torch.aminmax(idx))
         if lo < 0 or hi >= cfg.vocab_size:
             raise ValueError(f"token ids must be in [0, {cfg.vocab_size - 1}], got ids from {lo} to {hi}")
 
-    def forward(self, idx, targets=None, cache: KVCache | None = None):
-        """idx (B, T) int64 -> (logits (B, T, V), loss or None). With a cache, idx are the NEW tokens."""
+    def forward(self, idx, targets=None, cache: KVCache | None = None, check_ids: bool = True):
+        """idx (B, T) int64 -> (logits (B, T, V), loss or None). With a cache, idx are the NEW tokens.
+        check_ids=False skips the id-range check (generate checks the prompt once; its own tokens are valid)."""
         start = cache.length if cache is not None else 0
         if cache is not None and cache.capacity is None:
             cache.capacity = self.config.block_size
-        self._check_ids(idx, start)
+        self._check_ids(idx, start, values=check_ids)
         B, T = idx.shape
         pos = torch.arange(start, start + T, device=idx.device)                # (T,)
         x = self.drop(self.tok_emb(idx) + self.pos_emb(pos))                   # (B, T, C)
@@ -221,13 +247,13 @@ class GPT(nn.Module):
         cache, fresh = None, None
         for _ in range(max_new_tokens):
             if not use_cache:
-                logits, _ = self(idx[:, -bs:])
+                logits, _ = self(idx[:, -bs:], check_ids=False)
             else:
                 if cache is None:                                  # first step: the whole prompt
                     cache, fresh = KVCache(self.config.n_layer), idx[:, -bs:]
                 elif cache.length >= bs:                           # full: restart from a half window
                     cache.length, fresh = 0, idx[:, -max(1, bs // 2):]                    # (same buffers)
-                logits, _ = self(fresh, cache=cache)
+                logits, _ = self(fresh, cache=cache, check_ids=False)
             nxt = sample_next(logits[:, -1, :], temperature, top_k, top_p, generator)   # (B, 1)
             idx = torch.cat([idx, nxt], dim=1)
             fresh = nxt
@@ -360,12 +386,9 @@ def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: i
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.99), weight_decay=0.1)
     schedule = CosineSchedule(optimizer, lr, steps=steps, seconds=seconds, warmup=warmup, floor=floor)
 
-    def loss_fn(m, b):
-        schedule.step()
-        return m(*b)[1]
-
-    history = fit(model, loss_fn, random_batches(train_ids, cfg.block_size, int(opt["batch_size"]), gen),
-                  optimizer=optimizer, steps=steps, seconds=seconds, grad_clip=1.0, progress=False)
+    history = fit(model, lambda m, b: m(*b)[1], random_batches(train_ids, cfg.block_size, int(opt["batch_size"]), gen),
+                  optimizer=optimizer, steps=steps, seconds=seconds, grad_clip=1.0, progress=False,
+                  on_step=[schedule])
     val_loss = evaluate_loss(model, val_ids)
     chars_per_token = len(val_text) / len(val_ids)
     checkpoints.save(out, model, asdict(cfg), family="gpt", dataset=dataset, tokenizer=tok_meta,

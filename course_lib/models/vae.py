@@ -339,10 +339,10 @@ def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: i
     schedule = CosineSchedule(optimizer, lr, steps=steps, seconds=seconds)   # decay to 5%: about a nat of NLL
 
     def loss_fn(m, b):
-        schedule.step()
         return m.loss(b[0], b[1] if conditional else None, beta=beta, k=k)
 
-    hist = fit(model, loss_fn, batch, optimizer=optimizer, steps=steps, seconds=seconds, progress=False)
+    hist = fit(model, loss_fn, batch, optimizer=optimizer, steps=steps, seconds=seconds, progress=False,
+               on_step=[schedule])
     model.eval()
     yt = test.labels if conditional else None
     eval_k = int(opt.get("eval_k", config.budget(500, 50)))
