@@ -388,3 +388,44 @@ def test_cli_train_toy_and_bad_options(tmp_path, capsys):
         cli.main(["train", "diffusion", "--dataset", "digits", "--steps", "2", "--out", str(ckpt), "--option", "beta=2"])
     with pytest.raises(SystemExit, match="trains on"):
         cli.main(["train", "diffusion", "--dataset", "names", "--steps", "2", "--out", str(ckpt)])
+
+
+def test_v_prediction_gives_x0_directly_with_float32_error_small_at_the_last_step():
+    """At t = T-1 of the cosine schedule sqrt(abar) ~ 5e-5. x0 = sqrt(abar) x_t - sqrt(1 - abar) v is exact to
+    float32 rounding; going v -> eps -> x0 divides the rounding error of eps by sqrt(abar)."""
+    T = 1000
+    m = dm.Diffusion((1, 8, 8), timesteps=T, schedule="cosine", arch="unet", width=8, prediction="v")
+    g = torch.Generator().manual_seed(0)
+    x_t, v = torch.randn(64, 1, 8, 8, generator=g), torch.randn(64, 1, 8, 8, generator=g)
+    m.net = _Constant(v)
+    t = T - 1
+    abar = torch.cumprod(1 - m.betas.double(), 0)[t]
+    want = abar.sqrt() * x_t.double() - (1 - abar).sqrt() * v.double()             # float64 reference
+    eps, x0 = m.predict(x_t, t, None, 1.0)
+    direct = (x0.double() - want).abs().max().item()
+    s = m.noise_schedule                                                              # the old route, float32
+    via_eps = ((x_t - s.sqrt_one_minus_abar[t] * eps) / s.sqrt_abar[t]).double()
+    detour = (via_eps - want).abs().max().item()
+    assert s.sqrt_abar[t].item() < 1e-4
+    assert direct < 1e-6, direct
+    assert detour > 100 * direct, (detour, direct)
+    torch.testing.assert_close(eps.double(), (1 - abar).sqrt() * x_t.double() + abar.sqrt() * v.double(),
+                               rtol=1e-6, atol=1e-6)
+
+
+def test_a_one_step_ddim_chain_from_pure_noise_lands_on_the_v_models_x0():
+    """A v network that is right about x0 everywhere: one DDIM jump from t = T-1 returns that x0 to float32
+    precision (through eps it would be off by ~1e-3 there)."""
+    T = 1000
+    m = dm.Diffusion((1, 8, 8), timesteps=T, schedule="cosine", arch="unet", width=8, prediction="v")
+    target = torch.rand(1, 1, 8, 8, generator=torch.Generator().manual_seed(3)) * 1.6 - 0.8   # inside the clip
+    s = m.noise_schedule
+
+    class KnowsX0(torch.nn.Module):                 # v = (sqrt(abar) x_t - x0) / sqrt(1 - abar)
+        def forward(self, x, t, labels=None):
+            a, b = s.sqrt_abar[t].view(-1, 1, 1, 1), s.sqrt_one_minus_abar[t].view(-1, 1, 1, 1)
+            return ((a.double() * x.double() - target.double()) / b.double()).float()
+
+    m.net = KnowsX0()
+    out = m.sample(16, steps=1, sampler="ddim", generator=torch.Generator().manual_seed(4))   # (16, 1, 8, 8)
+    assert (out - (target + 1) / 2).abs().max().item() < 1e-6

@@ -208,3 +208,23 @@ def test_generate_checks_the_id_range_once_per_prompt(monkeypatch):
         m.generate(torch.full((1, 3), 11), 5)
     with pytest.raises(ValueError, match="token ids must be in"):
         m(torch.full((1, 3), 11))                             # a plain forward still checks
+
+
+def test_weight_decay_only_on_matrices():
+    m = small()
+    opt = m.configure_optimizer(1e-3, weight_decay=0.1)
+    decayed, kept = opt.param_groups
+    assert decayed["weight_decay"] == 0.1 and kept["weight_decay"] == 0.0
+    names = {id(p): n for n, p in m.named_parameters()}
+    assert {names[id(p)] for p in kept["params"]} == {n for n, p in m.named_parameters() if p.dim() == 1}
+    assert any(n.endswith("ln1.weight") for n in (names[id(p)] for p in kept["params"]))
+    assert {names[id(p)] for p in decayed["params"]} >= {"tok_emb.weight", "head.weight", "blocks.0.mlp.fc.weight"}
+    assert len(decayed["params"]) + len(kept["params"]) == len(list(m.parameters()))
+    # one step with zero gradients: AdamW shrinks only the decayed group (lr * wd = 1e-4 of each value)
+    with torch.no_grad():
+        for p in m.parameters():
+            p.fill_(1.0)
+            p.grad = torch.zeros_like(p)
+    opt.step()
+    assert m.blocks[0].ln1.weight.eq(1.0).all() and m.blocks[0].attn.qkv.bias.eq(1.0).all()
+    assert torch.allclose(m.head.weight, torch.full_like(m.head.weight, 1 - 1e-4))

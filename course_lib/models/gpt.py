@@ -189,6 +189,14 @@ class GPT(nn.Module):
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
+    def configure_optimizer(self, lr: float, weight_decay: float = 0.1, betas=(0.9, 0.99)) -> torch.optim.AdamW:
+        """AdamW that decays only the matrices (linear weights, embeddings), as nanoGPT does: biases and
+        LayerNorm gains/shifts are 1-D, and pulling a LayerNorm gain towards 0 only shrinks its output."""
+        params = [p for p in self.parameters() if p.requires_grad]
+        groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
+                  {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+        return torch.optim.AdamW(groups, lr=lr, betas=betas)
+
     def _check_ids(self, idx, start: int, values: bool = True) -> None:
         """Shape and length always; the id range (which reads the values: a device sync) when `values`."""
         cfg = self.config
@@ -383,7 +391,7 @@ def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: i
     if steps is None and seconds is None:
         steps = config.budget(5000, 100)
     lr, warmup, floor = float(opt["lr"]), int(opt["warmup"]), float(opt["min_lr_frac"])
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.99), weight_decay=0.1)
+    optimizer = model.configure_optimizer(lr, weight_decay=0.1)
     schedule = CosineSchedule(optimizer, lr, steps=steps, seconds=seconds, warmup=warmup, floor=floor)
 
     history = fit(model, lambda m, b: m(*b)[1], random_batches(train_ids, cfg.block_size, int(opt["batch_size"]), gen),
