@@ -8,6 +8,7 @@ import torch.nn as nn
 
 from course_lib import checkpoints, cli
 from course_lib.models import gan
+from course_lib.recipes import gan as gan_recipe
 from course_lib.train import fit
 
 LOG2 = math.log(2.0)
@@ -253,7 +254,7 @@ def test_toy_defaults_are_deterministic_for_a_seed(tmp_path):
     """Same seed and step budget -> the same weights (mixture latent, BatchNorm and all)."""
     states = []
     for i in range(2):
-        summary = gan.cli_train(dataset="grid25", seconds=None, steps=15, seed=3, out=tmp_path / f"{i}.pt", options={})
+        summary = gan_recipe.cli_train(dataset="grid25", seconds=None, steps=15, seed=3, out=tmp_path / f"{i}.pt", options={})
         states.append(checkpoints.read(tmp_path / f"{i}.pt")["state_dict"])
     assert summary["steps"] == 15
     assert states[0].keys() == states[1].keys() and all(torch.equal(states[0][k], states[1][k]) for k in states[0])
