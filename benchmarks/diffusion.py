@@ -6,7 +6,7 @@ Targets (this CPU):
     distance and all 10 classes; DDIM with 25 steps within 1.2x of the full chain's distance;
     classifier-free guidance: >= 98% of samples classified as the requested digit.
   - notebook 07 in <= 180 s (full) and <= 45 s (COURSE_FAST=1)   (--notebook)
-Training goes through the same code as `genai-course train diffusion` (course_lib.models.diffusion.cli_train).
+Training goes through the same code as `genai-course train diffusion` (course_lib.recipes.diffusion.cli_train).
 
     python benchmarks/diffusion.py                 # grid 60 s + 2 digit models x 150 s + sampling: ~10 min
     python benchmarks/diffusion.py --only digits   # or --only grid; --notebook also times notebook 07
@@ -25,6 +25,7 @@ import torch
 
 from course_lib import bench, checkpoints, config, data, metrics, runner
 from course_lib.models import diffusion as diff_lib
+from course_lib.recipes import diffusion as recipe
 
 NOTEBOOK = bench.REPO_ROOT / "notebooks" / "07_diffusion_models.ipynb"
 
@@ -36,7 +37,7 @@ def load_avg() -> float:
 def train(dataset: str, seconds: float, options: dict):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "diffusion.pt"
-        summary = diff_lib.cli_train(dataset=dataset, seconds=seconds, steps=None, seed=0, out=path, options=options)
+        summary = recipe.cli_train(dataset=dataset, seconds=seconds, steps=None, seed=0, out=path, options=options)
         return summary, checkpoints.load(path, diff_lib.build)
 
 
@@ -148,10 +149,10 @@ def main(argv=None) -> int:
         rows += notebook_rows()
     notes = [
         f"Budgets: {grid_s:.0f} s for the grid, {digit_s:.0f} s per digit model, 1 CPU thread, through "
-        "course_lib.models.diffusion.cli_train (same as `genai-course train diffusion --seconds N`), seed 0, one run each. "
+        "course_lib.recipes.diffusion.cli_train (same as `genai-course train diffusion --seconds N`), seed 0, one run each. "
         "Sampling time is not part of the training budget (sample_s_*: seconds for all samples).",
         "Training: AdamW with 100 warm-up steps and a cosine decay to 5% over the budget, an EMA of the weights (decay "
-        "0.995) copied in at the end, t uniform over the 1,000 steps, cosine schedule (diffusion.DEFAULTS). Grid: the "
+        "0.995) copied in at the end, t uniform over the 1,000 steps, cosine schedule (recipes.diffusion.DEFAULTS). Grid: the "
         "network predicts the noise (eps), batch 256, lr 1e-3, points divided by 2 inside the model. Digits: the network "
         "predicts v = sqrt(abar) eps - sqrt(1 - abar) x0 (converted to eps for the samplers); two-level U-Net, 16 "
         "channels at 8x8 and 32 at 4x4, 5 ResBlocks with GroupNorm, batch 128, lr 3e-3; predicted x0 clipped to [-1, 1] "

@@ -5,7 +5,7 @@ Targets (this CPU):
     high-quality samples (within 3 std of a mode) on each; the vanilla GAN's figures beside them.
   - 8x8 digits, 150 s: Fréchet distance (course_lib's digit-classifier features) <= 2x the real-vs-real
     distance with all 10 classes present; a conditional GAN with >= 90% of samples classified as the digit asked for.
-Training goes through the same code as `genai-course train gan` (course_lib.models.gan.cli_train).
+Training goes through the same code as `genai-course train gan` (course_lib.recipes.gan.cli_train).
 
     python benchmarks/gan.py                 # toys (4 methods x 2 sets x 60 s) + digits (2 x 150 s): ~14 min
     python benchmarks/gan.py --only toys     # or --only digits
@@ -23,10 +23,11 @@ import torch
 
 from course_lib import bench, checkpoints, config, data, metrics
 from course_lib.models import gan as gan_lib
+from course_lib.recipes import gan as recipe
 
 # The fixes are compared against the plain GAN: one Gaussian latent, no BatchNorm, raw coordinates.
 PLAIN = dict(pack=1, loss="nonsaturating", latent_modes=0, g_batchnorm=False, data_scale=1.0)
-METHODS = {  # name -> cli options (on top of gan.DEFAULTS, which hold the best fix)
+METHODS = {  # name -> cli options (on top of recipes.gan.DEFAULTS, which hold the best fix)
     "vanilla (non-saturating)": PLAIN,
     "WGAN-GP (5 critic steps)": dict(PLAIN, loss="wgan-gp", lr=1e-4, n_critic=5),
     "PacGAN (pack 4)": dict(PLAIN, pack=4),
@@ -37,7 +38,7 @@ METHODS = {  # name -> cli options (on top of gan.DEFAULTS, which hold the best 
 def train(dataset: str, seconds: float, options: dict):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "gan.pt"
-        summary = gan_lib.cli_train(dataset=dataset, seconds=seconds, steps=None, seed=0, out=path, options=options)
+        summary = recipe.cli_train(dataset=dataset, seconds=seconds, steps=None, seed=0, out=path, options=options)
         return summary, checkpoints.load(path, gan_lib.build)
 
 
@@ -93,12 +94,12 @@ def main(argv=None) -> int:
             print(rows[-1], flush=True)
     notes = [
         f"Budgets: {toy_s:.0f} s per 2-D run, {digit_s:.0f} s per digit run, 1 CPU thread, through "
-        "course_lib.models.gan.cli_train (same as `genai-course train gan --seconds N`), seed 0, one run each "
+        "course_lib.recipes.gan.cli_train (same as `genai-course train gan --seconds N`), seed 0, one run each "
         "(GAN results vary between seeds).",
         "2-D: MLPs with 3 hidden layers of 128 (ReLU generator, LeakyReLU discriminator), 8 latents, batch 256, "
         "Adam (0.5, 0.999) lr 1e-3 with cosine decay to 5% over the budget; WGAN-GP: lr 1e-4, betas (0, 0.9), "
         "5 critic steps, lambda 10. The vanilla, WGAN-GP and PacGAN rows use one Gaussian latent, no BatchNorm and raw "
-        "coordinates; the last row is gan.DEFAULTS: z from a mixture of 50 Gaussians (fixed centres ~ N(0, 2^2 I), "
+        "coordinates; the last row is recipes.gan.DEFAULTS: z from a mixture of 50 Gaussians (fixed centres ~ N(0, 2^2 I), "
         "spread 0.2; DeLiGAN, Gurumurthy et al. 2017), BatchNorm in G, points divided by 2 inside G and D, no packing. "
         "Mode coverage: 2,500 samples; high quality = within 3 std of the nearest mode "
         "(ring std 0.02, grid std 0.05); a mode is covered with >= 20% of its fair share (course_lib.metrics.mode_coverage).",

@@ -4,7 +4,7 @@ Targets (bundled Shakespeare, character level, this CPU):
   - validation loss <= 1.75 nats per character after 180 s of training (nanoGPT's documented CPU recipe:
     about 1.90 in about 200 s here);
   - KV-cache generation of 500 tokens >= 3x faster than recomputing the context every step.
-Training goes through the same code as `genai-course train gpt` (course_lib.models.gpt.cli_train).
+Training goes through the same code as `genai-course train gpt` (course_lib.recipes.gpt.cli_train).
 
     python benchmarks/gpt.py                 # 180 s of training, then the generation timings
     COURSE_FAST=1 python benchmarks/gpt.py   # a smoke run: 10 s (figures are not the targets; nothing written)
@@ -21,6 +21,7 @@ import torch
 
 from course_lib import bench, checkpoints, config
 from course_lib.models import gpt as gpt_lib
+from course_lib.recipes import gpt as recipe
 
 LOSS_TARGET, SPEEDUP_TARGET, N_TOKENS = 1.75, 3.0, 500
 
@@ -56,7 +57,7 @@ def main(argv=None) -> int:
     n_tokens = config.budget(N_TOKENS, 50)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "gpt.pt"
-        summary = gpt_lib.cli_train(dataset="shakespeare", seconds=seconds, steps=None, seed=0, out=path,
+        summary = recipe.cli_train(dataset="shakespeare", seconds=seconds, steps=None, seed=0, out=path,
                                     options={})
         ckpt = checkpoints.read(path)
     print(summary, flush=True)
@@ -75,7 +76,7 @@ def main(argv=None) -> int:
     for r in rows:
         print(r, flush=True)
     notes = [
-        f"Training: {seconds:.0f} s on {torch.get_num_threads()} CPU thread(s) through course_lib.models.gpt.cli_train "
+        f"Training: {seconds:.0f} s on {torch.get_num_threads()} CPU thread(s) through course_lib.recipes.gpt.cli_train "
         "(same as `genai-course train gpt --dataset shakespeare --seconds 180`): character tokenizer (80 symbols), "
         f"{cfg.n_layer} layers, {cfg.n_head} heads, {cfg.n_embd} wide, block {cfg.block_size}, batch 32, AdamW "
         "lr 2e-3 (100 warm-up steps, cosine decay to 10% over the time budget), grad clip 1, no dropout.",

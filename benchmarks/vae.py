@@ -4,7 +4,7 @@ Targets (8x8 digits, categorical likelihood over the 17 grey levels, 150 s of tr
   - importance-weighted (k = 500) test NLL <= 90 nats per image, reported in nats and bits/dim;
   - samples whose Fréchet distance to the held-out digits (course_lib digit-classifier features) is
     <= 4x the train-vs-held-out real distance, with all 10 classes present.
-Training goes through the same code as `genai-course train vae` (course_lib.models.vae.cli_train).
+Training goes through the same code as `genai-course train vae` (course_lib.recipes.vae.cli_train).
 
     python benchmarks/vae.py                 # digits, 150 s (about 3 minutes with evaluation)
     python benchmarks/vae.py --mnist         # also 28x28 MNIST-5k (binarised, Bernoulli), 150 s
@@ -22,6 +22,7 @@ import torch
 
 from course_lib import bench, checkpoints, config, data, metrics
 from course_lib.models import vae as vae_lib
+from course_lib.recipes import vae as recipe
 
 NLL_TARGET, FD_FACTOR = 90.0, 4.0
 
@@ -31,7 +32,7 @@ def run(dataset: str, seconds: float, conditional: bool, eval_k: int) -> dict:
     options = {"eval_k": eval_k, **({"conditional": True} if conditional else {})}
     with tempfile.TemporaryDirectory() as tmp:
         ckpt_path = Path(tmp) / "vae.pt"
-        summary = vae_lib.cli_train(dataset=dataset, seconds=seconds, steps=None, seed=0, out=ckpt_path,
+        summary = recipe.cli_train(dataset=dataset, seconds=seconds, steps=None, seed=0, out=ckpt_path,
                                     options=options)
         model = checkpoints.load(ckpt_path, vae_lib.build)
         mix_state = checkpoints.read(ckpt_path)["meta"].get("latent_mixture")   # unconditional models only
@@ -89,9 +90,9 @@ def main(argv=None) -> int:
         print(rows[-1], flush=True)
     notes = [
         f"Training budget {seconds:.0f} s per model on {torch.get_num_threads()} CPU thread, through "
-        "course_lib.models.vae.cli_train (same as `genai-course train vae --seconds 150`): MLP encoder/decoder "
+        "course_lib.recipes.vae.cli_train (same as `genai-course train vae --seconds 150`): MLP encoder/decoder "
         "(2 hidden layers of 512, 16 latents), AdamW lr 1e-3 with cosine decay; digits: dropout 0.5 and the IWAE "
-        "loss with k = 8; MNIST-5k: dropout 0.2 and the ELBO (vae.DEFAULTS).",
+        "loss with k = 8; MNIST-5k: dropout 0.2 and the ELBO (recipes.vae.DEFAULTS).",
         "Likelihood on 8x8 digits: categorical over the 17 grey levels (0..16) per pixel, so the NLL is a true "
         "discrete NLL; bits/dim = nats / (64 ln 2). MNIST-5k rows: images binarised at 0.5, Bernoulli likelihood "
         "(NLL of the binarised images; bits/dim over 784 pixels).",

@@ -12,6 +12,11 @@ never with a raw PyTorch error, and must recognise an answer that only calls the
     out = call(gradient_penalty, critic, real, fake, eps, hint="reshape eps to (B, 1, ..., 1)")
     raises(ValueError, interpolate, z_a, z_b, steps=1, hint="steps < 2 must raise ValueError")
     written_here(gaussian_kl)
+
+One helper does raise: `assert_close`, for a lecture notebook's claim that its from-scratch version and
+the library agree. Such a claim must stop the notebook (and fail the notebook tests) when it is false:
+
+    assert_close(ours, library_output, "our attention equals course_lib's", atol=1e-6)
 """
 from __future__ import annotations
 
@@ -80,6 +85,16 @@ def check_close(actual, expected, what: str, atol: float = 1e-6, rtol: float = 1
     """Pass when numbers/arrays/tensors match within |actual - expected| <= atol + rtol * |expected|."""
     problem = _close_problem(actual, expected, atol, rtol)
     return _report(not problem, what, problem, hint)
+
+
+def assert_close(actual, expected, what: str, atol: float = 1e-6, rtol: float = 1e-5,
+                 hint: str | None = None) -> None:
+    """Like check_close, but a mismatch raises AssertionError (with the same message) instead of returning
+    False. Prints "✅ what" when |actual - expected| <= atol + rtol * |expected| everywhere."""
+    problem = _close_problem(actual, expected, atol, rtol)
+    if problem:
+        raise AssertionError(f"❌ {what}: {problem}." + (f" Hint: {hint}" if hint else ""))
+    _report(True, what)
 
 
 def check_shape(tensor, shape, what: str, hint: str | None = None) -> bool:

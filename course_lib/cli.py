@@ -38,20 +38,20 @@ def _bench(args) -> int:
     return bench.main(args.notebooks, modes, render_only=args.render_only)
 
 
-FAMILIES = ("vae", "gan", "gpt", "diffusion")  # each is a module course_lib.models.<family>
+FAMILIES = ("vae", "gan", "gpt", "diffusion")  # each has a recipe module course_lib.recipes.<family>
 
 
 def _family_module(family: str):
-    """The model family's module; it provides cli_train(...) and cli_sample(...) (see `_train`/`_sample`)."""
+    """The family's recipe module; it provides cli_train(...) and cli_sample(...) (see `_train`/`_sample`)."""
     import importlib
     if family not in FAMILIES:
         raise SystemExit(f"error: unknown model family {family!r}; known: {', '.join(FAMILIES)}")
     try:
-        module = importlib.import_module(f"course_lib.models.{family}")
+        module = importlib.import_module(f"course_lib.recipes.{family}")
     except ModuleNotFoundError:
         raise SystemExit(f"error: the {family!r} family is not in this version of course_lib yet")
     if not hasattr(module, "cli_train"):
-        raise SystemExit(f"error: course_lib.models.{family} has no command-line training yet")
+        raise SystemExit(f"error: course_lib.recipes.{family} has no command-line training yet")
     return module
 
 

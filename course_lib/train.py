@@ -8,6 +8,14 @@ Pick budgets with `config.budget(full, fast)` so COURSE_FAST=1 shrinks every run
     steps = config.budget(3000, 200)
     history = fit(model, loss_fn, batches, steps=steps, seconds=config.budget(120, 20))
     history.plot()
+
+Per-step work that is not the loss (a learning-rate schedule, an average of the weights) goes in
+`on_step`, run after every update, so the loss function only computes the loss:
+
+    schedule = CosineSchedule(optimizer, lr, steps=steps)
+    ema = EMA(model, decay=0.995)
+    fit(model, loss_fn, batches, optimizer=optimizer, steps=steps, on_step=[schedule, ema])
+    ema.copy_to(model)
 """
 from __future__ import annotations
 
@@ -93,7 +101,7 @@ def _evaluate(model, eval_fn, step: int) -> dict:
 
 def fit(model, loss_fn, batches, *, optimizer=None, lr=1e-3, steps=1000, seconds=None,
         eval_fn=None, eval_every=None, grad_clip=None, progress=True, desc=None,
-        step_fn=None) -> History:
+        step_fn=None, on_step=()) -> History:
     """Train `model` until `steps` steps or `seconds` seconds have passed, whichever comes first.
 
     model:     an nn.Module (put into train mode here; fit does not move it or the batches to a device)
@@ -106,6 +114,8 @@ def fit(model, loss_fn, batches, *, optimizer=None, lr=1e-3, steps=1000, seconds
     step_fn:   for families that run their own optimizers (GANs): pass loss_fn=None and
                step_fn(batch) -> dict of floats (e.g. {"d_loss": .., "g_loss": ..}); fit only loops,
                logs, times and evaluates. optimizer, lr and grad_clip are then unused.
+    on_step:   callables hook(model, step) run in order after every update (after the optimizer step, or
+               after step_fn), e.g. [CosineSchedule(...), EMA(model)]: side effects stay out of loss_fn.
     A NaN or infinite loss (or step_fn value) stops training with NonFiniteLossError naming the step;
     with loss_fn this happens before the bad update, so the model keeps its last good weights.
     """
@@ -124,6 +134,10 @@ def fit(model, loss_fn, batches, *, optimizer=None, lr=1e-3, steps=1000, seconds
         raise ValueError(f"eval_every must be a positive int or None, got {eval_every!r}")
     if eval_every is not None and eval_fn is None:
         raise ValueError("eval_every was given but eval_fn is None")
+    on_step = [on_step] if callable(on_step) else list(on_step)
+    for hook in on_step:
+        if not callable(hook):
+            raise TypeError(f"on_step must hold callables hook(model, step), got {type(hook).__name__}")
 
     if step_fn is None and optimizer is None:
         params = [p for p in model.parameters() if p.requires_grad]
@@ -163,6 +177,8 @@ def fit(model, loss_fn, batches, *, optimizer=None, lr=1e-3, steps=1000, seconds
                 if grad_clip is not None:
                     torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
                 optimizer.step()
+            for hook in on_step:
+                hook(model, step)
 
             history.steps.append(step)
             for k, v in values.items():
@@ -187,12 +203,12 @@ class CosineSchedule:
 
     The budget is the one fit gets (steps, seconds, or both: whichever ends first), so a run cut short by
     the clock still ends on small steps, which settle the weights (worth about a nat of NLL on digits).
-    Call `step()` once per training step; it sets the rate on every parameter group of every optimizer.
+    As in torch.optim.lr_scheduler, creating it sets the rate of the first step and `step()`, called after
+    each update, sets the next one, on every parameter group of every optimizer. The clock starts at the
+    first `step()`. Pass it to fit, which calls it after every update:
 
         sched = CosineSchedule(opt, lr=1e-3, steps=steps, seconds=seconds)
-        def loss_fn(m, b):
-            sched.step()
-            return m.loss(b)
+        fit(model, loss_fn, batches, optimizer=opt, steps=steps, seconds=seconds, on_step=[sched])
     """
 
     def __init__(self, optimizers, lr, *, steps: int | None = None, seconds: float | None = None,
@@ -205,7 +221,8 @@ class CosineSchedule:
             raise ValueError(f"one lr per optimizer: got {len(lrs)} rates for {len(self.optimizers)} optimizers")
         self.base_lrs = [float(x) for x in lrs]
         self.steps, self.seconds, self.warmup, self.floor = steps, seconds, warmup, floor
-        self.calls, self.start = 0, None
+        self.calls, self.start = 1, None                     # calls: the step whose rate is set (1 = the first)
+        self.scale = self._apply()
 
     def progress(self) -> float:
         """Fraction of the budget used, in [0, 1]."""
@@ -214,9 +231,17 @@ class CosineSchedule:
         return min(1.0, max(by_steps, by_clock))
 
     def step(self) -> float:
-        """Advance one step and set the learning rates; returns the scale applied to the base rates."""
+        """After a training step: set the learning rates of the next one; returns their scale (base = 1)."""
         self.start = self.start or time.perf_counter()
         self.calls += 1
+        self.scale = self._apply()
+        return self.scale
+
+    def __call__(self, model=None, step=None) -> None:
+        """fit's on_step hook: the same as step()."""
+        self.step()
+
+    def _apply(self) -> float:
         warm = min(1.0, self.calls / self.warmup) if self.warmup else 1.0
         scale = warm * (self.floor + (1 - self.floor) * 0.5 * (1 + math.cos(math.pi * self.progress())))
         for opt, base in zip(self.optimizers, self.base_lrs):
@@ -231,14 +256,18 @@ class EMA:
     A sampler that calls the same network many times (diffusion) or a generator judged on its samples
     (GAN) shows the noise of the last few updates; averaging over the last ~1 / (1 - decay) steps smooths
     it. Floating-point buffers (BatchNorm's running statistics) are averaged too, integer ones copied.
-    Call update() after each step and copy_to(model) at the end.
+    Call update() after each step (or pass it to fit's on_step, which does) and copy_to(model) at the end.
     """
 
     def __init__(self, model: torch.nn.Module, decay: float = 0.999):
         if not 0 <= decay < 1:
             raise ValueError(f"decay must be in [0, 1), got {decay}")
-        self.decay, self.updates = decay, 0
+        self.decay, self.updates, self.model = decay, 0, model
         self.shadow = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    def __call__(self, model=None, step=None) -> None:
+        """fit's on_step hook: average the module this EMA was made for (not necessarily fit's model)."""
+        self.update(self.model)
 
     @torch.no_grad()
     def update(self, model: torch.nn.Module) -> None:

@@ -127,11 +127,10 @@ def scatter2d(points, modes=None, title=None, ax=None, real=None):
 
 def _curves(curves) -> dict[str, tuple[np.ndarray, np.ndarray, bool]]:
     """Normalise the accepted inputs to {label: (steps, values, is_eval)}."""
-    from course_lib.train import History
     items = curves.items() if isinstance(curves, dict) else [("", curves)]
     out = {}
     for name, c in items:
-        if isinstance(c, History):
+        if all(hasattr(c, a) for a in ("steps", "logs", "evals")):   # a train.History (viz must not import train)
             for key, values in c.logs.items():
                 label = key if not name else (name if len(c.logs) == 1 else f"{name}: {key}")
                 out[label] = (np.asarray(c.steps[:len(values)]), np.asarray(values, dtype=float), False)

@@ -37,7 +37,11 @@ def test_build_dataset_windows_and_end_token(tok):
 
 def test_forward_shape(model, tok):
     X, _ = build_dataset(WORDS, tok, context=3)
-    assert model(X).shape == (len(X), tok.vocab_size)
+    model.eval()
+    logits = model(X)
+    assert logits.shape == (len(X), tok.vocab_size)
+    assert torch.allclose(logits[5], model(X[5:6])[0], atol=1e-6)   # each row depends on its own context only
+    assert not torch.allclose(logits[0], logits[1])
 
 
 @pytest.mark.parametrize("bad, match", [

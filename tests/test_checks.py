@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.checks import check, check_close, check_function, check_shape
+from course_lib.checks import assert_close, check, check_close, check_function, check_shape
 
 
 def last_line(capsys):
@@ -194,3 +194,17 @@ def test_raises_and_forbidden_names():
     written_here(elbo, allow=("gaussian_kl",))
     with pytest.raises(AssertionError, match="elbo calls course_lib"):
         written_here(elbo)
+
+
+def test_assert_close_prints_on_success_and_raises_with_the_difference(capsys):
+    assert_close(torch.tensor([1.0, 2.0]), [1.0, 2.0 + 1e-8], "scratch equals library")
+    assert last_line(capsys) == "✅ scratch equals library"
+    with pytest.raises(AssertionError) as err:
+        assert_close(torch.tensor([1.0, 2.5, 3.0]), [1.0, 2.0, 3.0], "scratch equals library", hint="check the mask")
+    assert str(err.value) == ("❌ scratch equals library: largest difference 0.5 at index (1,): got 2.5, expected 2. "
+                              "Hint: check the mask")
+    assert capsys.readouterr().out == ""                   # nothing printed on failure: the error says it all
+    with pytest.raises(AssertionError, match=r"got shape \(2,\), expected \(3,\)"):
+        assert_close([1.0, 2.0], [1.0, 2.0, 3.0], "shapes")
+    with pytest.raises(AssertionError, match="got 1, expected 1.1"):
+        assert_close(1.0, 1.1, "tolerance", atol=0.05, rtol=0.0)

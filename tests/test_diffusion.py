@@ -12,7 +12,7 @@ from course_lib.models import diffusion as dm
 
 @pytest.fixture(autouse=True)
 def one_thread():
-    """Small models: one thread is faster on a busy 2-core machine (and TOOLING_NOTES); restored after."""
+    """Small models: one thread is as fast as two on a busy 2-core machine; restored after."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
@@ -80,33 +80,96 @@ def test_ddpm_step_matches_the_epsilon_form_and_the_posterior_variance():
     g = torch.Generator().manual_seed(1)
     x_t, eps, z = (torch.randn(4, 3, generator=g) for _ in range(3))
     t = 20
-    out = dm.ddpm_step(x_t, t, eps, betas, noise=z)
+    sched = dm.NoiseSchedule(betas)
+    out = dm.ddpm_step(x_t, t, eps, sched, noise=z)
     mean = (x_t - betas[t] / (1 - abar[t]).sqrt() * eps) / (1 - betas[t]).sqrt()
     var = betas[t] * (1 - abar[t - 1]) / (1 - abar[t])
     assert torch.allclose(out, mean + var.sqrt() * z, atol=1e-5)
     # t = 0: the mean, which is the predicted x0, and no noise needed
-    x0 = dm.ddpm_step(x_t, 0, eps, betas)
+    x0 = dm.ddpm_step(x_t, 0, eps, sched)
     assert torch.allclose(x0, (x_t - (1 - abar[0]).sqrt() * eps) / abar[0].sqrt(), atol=1e-5)
     with pytest.raises(ValueError, match="needs noise"):
-        dm.ddpm_step(x_t, 5, eps, betas)
+        dm.ddpm_step(x_t, 5, eps, sched)
     with pytest.raises(ValueError, match=r"t must be an int step in \[0, 49\], got 50"):
-        dm.ddpm_step(x_t, 50, eps, betas, noise=z)
+        dm.ddpm_step(x_t, 50, eps, sched, noise=z)
+    with pytest.raises(TypeError, match="takes a NoiseSchedule.*could be betas or abar"):
+        dm.ddpm_step(x_t, 5, eps, betas, noise=z)
 
 
 def test_ddim_step_with_the_true_noise_recovers_the_data():
     """If the denoiser were perfect (eps = the noise that was added), one DDIM jump lands on x0 exactly,
     and a jump to any earlier step lands on q_sample of the same noise there."""
-    abar = dm.alpha_bars(dm.make_betas("cosine", 100))
+    sched = dm.NoiseSchedule(dm.make_betas("cosine", 100))
+    abar = sched.abar
     g = torch.Generator().manual_seed(2)
     x0, noise = torch.rand(5, 2, generator=g), torch.randn(5, 2, generator=g)
     xt = dm.q_sample(x0, torch.full((5,), 80, dtype=torch.long), noise, abar)
-    assert torch.allclose(dm.ddim_step(xt, 80, -1, noise, abar), x0, atol=1e-4)
-    mid = dm.ddim_step(xt, 80, 30, noise, abar)
+    assert torch.allclose(dm.ddim_step(xt, 80, -1, noise, sched), x0, atol=1e-4)
+    mid = dm.ddim_step(xt, 80, 30, noise, sched)
     assert torch.allclose(mid, dm.q_sample(x0, torch.full((5,), 30, dtype=torch.long), noise, abar), atol=1e-4)
     with pytest.raises(ValueError, match=r"t_prev must be an int in \[-1, t - 1\]"):
-        dm.ddim_step(xt, 30, 30, noise, abar)
+        dm.ddim_step(xt, 30, 30, noise, sched)
     with pytest.raises(ValueError, match="eta > 0 needs noise"):
-        dm.ddim_step(xt, 80, 30, noise, abar, eta=1.0)
+        dm.ddim_step(xt, 80, 30, noise, sched, eta=1.0)
+    with pytest.raises(TypeError, match="takes a NoiseSchedule"):
+        dm.ddim_step(xt, 80, 30, noise, abar)
+
+
+@pytest.mark.parametrize("kind", dm.SCHEDULES)
+def test_noise_schedule_holds_the_float64_coefficients_in_float32(kind):
+    betas = dm.make_betas(kind, 1000)
+    sched = dm.NoiseSchedule(betas)
+    b = betas.double()
+    abar = torch.cumprod(1 - b, 0)
+    prev = torch.cat([torch.ones(1, dtype=torch.float64), abar[:-1]])
+    want = {"abar": abar, "abar_prev": prev, "sqrt_one_minus_abar": (1 - abar).sqrt(),
+            "coef_x0": prev.sqrt() * b / (1 - abar), "coef_xt": (1 - b).sqrt() * (1 - prev) / (1 - abar),
+            "posterior_std": (b * (1 - prev) / (1 - abar)).sqrt()}
+    for name, value in want.items():
+        got = getattr(sched, name)
+        assert got.dtype == torch.float32 and got.shape == (1000,)
+        torch.testing.assert_close(got.double(), value, rtol=1e-6, atol=0, msg=name)   # float32 rounding only
+    # computed in float64: 1 - abar at t = 0 is beta_0 itself, not the float32 difference 1 - 0.9999...
+    assert sched.sqrt_one_minus_abar[0].item() == pytest.approx(math.sqrt(b[0].item()), rel=1e-6)
+    m = dm.Diffusion((2,), timesteps=50)
+    assert not any("abar" in k or "coef" in k for k in m.state_dict())               # rebuilt, not saved
+    assert m.abar is m.noise_schedule.abar and m.betas.shape == (50,)
+    with pytest.raises(ValueError, match="betas must be a 1-D tensor"):
+        dm.NoiseSchedule(torch.tensor([0.5, 1.5]))
+
+
+def test_sampler_chain_matches_the_per_step_float64_formulas():
+    """The whole DDPM chain (ddpm_step on the precomputed schedule) against DDPM's formulas evaluated in
+    float64 at every step, with a fixed stand-in network; and DDIM-10 likewise."""
+    class Shrink(torch.nn.Module):                   # eps_theta(x_t, t) = 0.3 x_t: smooth, deterministic
+        def forward(self, x, t, labels=None):
+            return 0.3 * x
+    T = 100
+    m = dm.Diffusion((2,), timesteps=T, schedule="linear", clip=3.0)
+    m.net = Shrink()
+    x_T = torch.randn(64, 2, generator=torch.Generator().manual_seed(0))
+    got = m.sample(64, x_T=x_T, generator=torch.Generator().manual_seed(1))
+    g = torch.Generator().manual_seed(1)                 # the sampler's draws, one (64, 2) per step t > 0
+    b = dm.linear_betas(T).double()
+    abar = torch.cumprod(1 - b, 0)
+    x = x_T.double()
+    for t in range(T - 1, -1, -1):
+        a_t, a_prev = abar[t], (abar[t - 1] if t else torch.tensor(1.0, dtype=torch.float64))
+        x0 = ((x - (1 - a_t).sqrt() * 0.3 * x) / a_t.sqrt()).clamp(-3, 3)
+        mean = a_prev.sqrt() * b[t] / (1 - a_t) * x0 + (1 - b[t]).sqrt() * (1 - a_prev) / (1 - a_t) * x
+        x = mean + (b[t] * (1 - a_prev) / (1 - a_t)).sqrt() * torch.randn(64, 2, generator=g).double() if t else mean
+    torch.testing.assert_close(got.double(), x, rtol=1e-4, atol=1e-5)
+
+    got = m.sample(64, steps=10, sampler="ddim", x_T=x_T)
+    ts = dm.ddim_timesteps(T, 10)
+    x = x_T.double()
+    for i, t in enumerate(ts):
+        a_t = abar[t]
+        a_prev = abar[ts[i + 1]] if i + 1 < len(ts) else torch.tensor(1.0, dtype=torch.float64)
+        x0 = ((x - (1 - a_t).sqrt() * 0.3 * x) / a_t.sqrt()).clamp(-3, 3)
+        eps = (x - a_t.sqrt() * x0) / (1 - a_t).sqrt()
+        x = a_prev.sqrt() * x0 + (1 - a_prev).sqrt() * eps
+    torch.testing.assert_close(got.double(), x, rtol=1e-4, atol=1e-5)
 
 
 def test_ddim_with_eta_one_over_all_steps_is_ddpm():
@@ -114,8 +177,9 @@ def test_ddim_with_eta_one_over_all_steps_is_ddpm():
     abar = dm.alpha_bars(betas)
     g = torch.Generator().manual_seed(3)
     x_t, eps, z = (torch.randn(6, 2, generator=g) for _ in range(3))
-    assert torch.allclose(dm.ddim_step(x_t, 12, 11, eps, abar, eta=1.0, noise=z),
-                          dm.ddpm_step(x_t, 12, eps, betas, noise=z), atol=1e-5)
+    sched = dm.NoiseSchedule(betas)
+    assert torch.allclose(dm.ddim_step(x_t, 12, 11, eps, sched, eta=1.0, noise=z),
+                          dm.ddpm_step(x_t, 12, eps, sched, noise=z), atol=1e-5)
 
 
 def test_ddim_timesteps_span_the_chain_and_bad_step_counts_are_named():
@@ -262,10 +326,11 @@ def test_v_prediction_loss_is_zero_for_the_true_v_and_eps_loss_is_not():
 def test_ddim_without_a_clip_amplifies_the_first_step_error():
     """At step T-1 of the cosine schedule abar is ~1e-5: x0_hat divides the network's error by sqrt(abar),
     and a long first DDIM jump keeps it. Clipping x0_hat to a box around the data removes it."""
-    abar = dm.alpha_bars(dm.cosine_betas(100))
+    sched = dm.NoiseSchedule(dm.cosine_betas(100))
+    abar = sched.abar
     x_t, err = torch.zeros(1, 2), torch.full((1, 2), 0.01)     # eps off by 0.01 at the noisiest step
-    wild = dm.ddim_step(x_t, 99, 94, err, abar)
-    tame = dm.ddim_step(x_t, 99, 94, err, abar, clip=1.0)
+    wild = dm.ddim_step(x_t, 99, 94, err, sched)
+    tame = dm.ddim_step(x_t, 99, 94, err, sched, clip=1.0)
     assert wild.abs().max() > 0.1 and tame.abs().max() < 0.2 and abar[-1] < 1e-4
 
 
@@ -323,3 +388,44 @@ def test_cli_train_toy_and_bad_options(tmp_path, capsys):
         cli.main(["train", "diffusion", "--dataset", "digits", "--steps", "2", "--out", str(ckpt), "--option", "beta=2"])
     with pytest.raises(SystemExit, match="trains on"):
         cli.main(["train", "diffusion", "--dataset", "names", "--steps", "2", "--out", str(ckpt)])
+
+
+def test_v_prediction_gives_x0_directly_with_float32_error_small_at_the_last_step():
+    """At t = T-1 of the cosine schedule sqrt(abar) ~ 5e-5. x0 = sqrt(abar) x_t - sqrt(1 - abar) v is exact to
+    float32 rounding; going v -> eps -> x0 divides the rounding error of eps by sqrt(abar)."""
+    T = 1000
+    m = dm.Diffusion((1, 8, 8), timesteps=T, schedule="cosine", arch="unet", width=8, prediction="v")
+    g = torch.Generator().manual_seed(0)
+    x_t, v = torch.randn(64, 1, 8, 8, generator=g), torch.randn(64, 1, 8, 8, generator=g)
+    m.net = _Constant(v)
+    t = T - 1
+    abar = torch.cumprod(1 - m.betas.double(), 0)[t]
+    want = abar.sqrt() * x_t.double() - (1 - abar).sqrt() * v.double()             # float64 reference
+    eps, x0 = m.predict(x_t, t, None, 1.0)
+    direct = (x0.double() - want).abs().max().item()
+    s = m.noise_schedule                                                              # the old route, float32
+    via_eps = ((x_t - s.sqrt_one_minus_abar[t] * eps) / s.sqrt_abar[t]).double()
+    detour = (via_eps - want).abs().max().item()
+    assert s.sqrt_abar[t].item() < 1e-4
+    assert direct < 1e-6, direct
+    assert detour > 100 * direct, (detour, direct)
+    torch.testing.assert_close(eps.double(), (1 - abar).sqrt() * x_t.double() + abar.sqrt() * v.double(),
+                               rtol=1e-6, atol=1e-6)
+
+
+def test_a_one_step_ddim_chain_from_pure_noise_lands_on_the_v_models_x0():
+    """A v network that is right about x0 everywhere: one DDIM jump from t = T-1 returns that x0 to float32
+    precision (through eps it would be off by ~1e-3 there)."""
+    T = 1000
+    m = dm.Diffusion((1, 8, 8), timesteps=T, schedule="cosine", arch="unet", width=8, prediction="v")
+    target = torch.rand(1, 1, 8, 8, generator=torch.Generator().manual_seed(3)) * 1.6 - 0.8   # inside the clip
+    s = m.noise_schedule
+
+    class KnowsX0(torch.nn.Module):                 # v = (sqrt(abar) x_t - x0) / sqrt(1 - abar)
+        def forward(self, x, t, labels=None):
+            a, b = s.sqrt_abar[t].view(-1, 1, 1, 1), s.sqrt_one_minus_abar[t].view(-1, 1, 1, 1)
+            return ((a.double() * x.double() - target.double()) / b.double()).float()
+
+    m.net = KnowsX0()
+    out = m.sample(16, steps=1, sampler="ddim", generator=torch.Generator().manual_seed(4))   # (16, 1, 8, 8)
+    assert (out - (target + 1) / 2).abs().max().item() < 1e-6

@@ -160,3 +160,71 @@ def test_cache_buffers_are_reused_and_refuse_overflow():
     cache.length = 4
     with pytest.raises(ValueError, match=r"KV cache full: 4 cached \+ 1 new > capacity 4"):
         cache.append(0, k[:, :, :1], k[:, :, :1])
+
+
+def test_scaled_init_finds_the_residual_projections_by_name():
+    """GPT-2: the two layers that write into the residual stream (attn.proj, mlp.proj) start with std
+    0.02 / sqrt(2 n_layer); every other matrix with 0.02; biases at zero."""
+    torch.manual_seed(0)
+    cfg = GPTConfig(vocab_size=50, block_size=16, n_layer=8, n_head=4, n_embd=256)
+    m = GPT(cfg)
+    small = 0.02 / math.sqrt(2 * cfg.n_layer)
+    scaled = {n for n, _ in m.named_parameters() if n.endswith(".proj.weight")}
+    assert scaled == {f"blocks.{i}.{part}.proj.weight" for i in range(8) for part in ("attn", "mlp")}
+    for name, p in m.named_parameters():
+        if name.endswith("bias"):
+            assert torch.equal(p, torch.zeros_like(p)), name
+        elif p.dim() == 2:
+            want = small if name in scaled else 0.02
+            assert p.std().item() == pytest.approx(want, rel=0.05), name
+
+
+def test_checkpoints_with_the_old_sequential_mlp_names_still_load():
+    torch.manual_seed(0)
+    m = GPT(GPTConfig(vocab_size=11, block_size=8, n_layer=2, n_head=2, n_embd=16))
+    old = {k.replace("mlp.fc.", "mlp.0.").replace("mlp.proj.", "mlp.2."): v for k, v in m.state_dict().items()}
+    assert "blocks.0.mlp.2.weight" in old
+    back = GPT(m.config)
+    back.load_state_dict(old)                                # strict: every key found under its new name
+    idx = torch.randint(0, 11, (2, 8))
+    assert torch.equal(back(idx)[0], m(idx)[0])
+
+
+def test_generate_checks_the_id_range_once_per_prompt(monkeypatch):
+    m = small()
+    calls = []
+    real = GPT._check_ids
+
+    def spy(self, idx, start, values=True):
+        calls.append(values)
+        return real(self, idx, start, values)
+
+    monkeypatch.setattr(GPT, "_check_ids", spy)
+    for use_cache in (True, False):
+        calls.clear()
+        m.generate(torch.zeros(1, 3, dtype=torch.long), 20, temperature=0, use_cache=use_cache)
+        assert calls.count(True) == 1 and len(calls) == 21    # the prompt once, then shapes only
+    with pytest.raises(ValueError, match="token ids must be in"):
+        m.generate(torch.full((1, 3), 11), 5)
+    with pytest.raises(ValueError, match="token ids must be in"):
+        m(torch.full((1, 3), 11))                             # a plain forward still checks
+
+
+def test_weight_decay_only_on_matrices():
+    m = small()
+    opt = m.configure_optimizer(1e-3, weight_decay=0.1)
+    decayed, kept = opt.param_groups
+    assert decayed["weight_decay"] == 0.1 and kept["weight_decay"] == 0.0
+    names = {id(p): n for n, p in m.named_parameters()}
+    assert {names[id(p)] for p in kept["params"]} == {n for n, p in m.named_parameters() if p.dim() == 1}
+    assert any(n.endswith("ln1.weight") for n in (names[id(p)] for p in kept["params"]))
+    assert {names[id(p)] for p in decayed["params"]} >= {"tok_emb.weight", "head.weight", "blocks.0.mlp.fc.weight"}
+    assert len(decayed["params"]) + len(kept["params"]) == len(list(m.parameters()))
+    # one step with zero gradients: AdamW shrinks only the decayed group (lr * wd = 1e-4 of each value)
+    with torch.no_grad():
+        for p in m.parameters():
+            p.fill_(1.0)
+            p.grad = torch.zeros_like(p)
+    opt.step()
+    assert m.blocks[0].ln1.weight.eq(1.0).all() and m.blocks[0].attn.qkv.bias.eq(1.0).all()
+    assert torch.allclose(m.head.weight, torch.full_like(m.head.weight, 1 - 1e-4))

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from course_lib import config
-from course_lib.train import EMA, History, NonFiniteLossError, fit
+from course_lib.train import EMA, CosineSchedule, History, NonFiniteLossError, fit
 
 
 def regression_problem(seed=0):
@@ -42,8 +42,15 @@ def test_fit_reduces_the_loss_of_a_tiny_regression():
 def test_fit_accepts_a_reiterable_dataloader_and_restarts_it():
     model, _, (x, y) = regression_problem()
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=64)  # 4 batches
-    h = fit(model, mse, loader, steps=10, progress=False)
-    assert len(h.loss) == 10  # ran through the 4-batch loader 2.5 times
+    seen = []
+
+    def loss_fn(m, batch):
+        seen.append(int(torch.nonzero((x == batch[0][0]).all(1))[0]) // 64)   # which of the 4 batches
+        return mse(m, batch)
+
+    h = fit(model, loss_fn, loader, steps=10, progress=False)
+    assert len(h.loss) == 10
+    assert seen == [0, 1, 2, 3, 0, 1, 2, 3, 0, 1]            # through the 4-batch loader 2.5 times, in order
 
 
 def test_one_shot_generator_that_runs_dry_gives_a_clear_error():
@@ -180,16 +187,18 @@ def test_history_plot_returns_axes_with_train_and_eval_curves():
     assert len(ax.lines) == 2
     assert list(ax.lines[0].get_xdata()) == list(range(1, 21))
     assert list(ax.lines[1].get_xdata()) == [5, 10, 15, 20]
-    assert isinstance(History(), History) and History().loss == []
+    empty = History()
+    assert empty.loss == [] and empty.steps == [] and empty.evals == []
+    assert repr(empty) == "History(0 steps, nothing logged, 0.0 s, stopped_by='steps')"
 
 
 def test_cosine_schedule_warms_up_then_decays_to_the_floor():
     from course_lib.train import CosineSchedule
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
     sched = CosineSchedule(opt, 0.1, steps=10, warmup=2, floor=0.05)
-    lrs = []
-    for _ in range(10):
-        sched.step()
+    lrs = [opt.param_groups[0]["lr"]]                        # creating it sets the first step's rate
+    for _ in range(9):
+        sched.step()                                         # after each step: the next step's rate
         lrs.append(opt.param_groups[0]["lr"])
     assert lrs[0] < lrs[1]                                   # warm-up: half the rate at step 1
     assert all(a >= b for a, b in zip(lrs[1:], lrs[2:]))     # then never increases
@@ -222,3 +231,71 @@ def test_ema_averages_batchnorm_statistics_and_copies_counters():
     assert fresh.num_batches_tracked.item() == 7
     with pytest.raises(ValueError, match=r"decay must be in \[0, 1\)"):
         EMA(bn, decay=1.0)
+
+
+def test_on_step_hooks_run_after_each_update_in_order():
+    model, batches, _ = regression_problem()
+    calls = []
+    weights = []
+    h = fit(model, mse, batches, lr=0.05, steps=4, progress=False,
+            on_step=[lambda m, s: calls.append(("a", s)),
+                     lambda m, s: (calls.append(("b", s)), weights.append(m.weight.item()))])
+    assert calls == [("a", 1), ("b", 1), ("a", 2), ("b", 2), ("a", 3), ("b", 3), ("a", 4), ("b", 4)]
+    assert weights[-1] == model.weight.item() and len(set(weights)) == 4   # each hook saw the updated weights
+    assert len(h.loss) == 4
+    with pytest.raises(TypeError, match="on_step must hold callables"):
+        fit(model, mse, batches, steps=1, progress=False, on_step=[3])
+
+
+def test_schedule_and_ema_as_hooks_equal_a_hand_written_loop():
+    """fit + on_step=[CosineSchedule, EMA] does exactly what a loop that sets the rate and averages by hand does."""
+    import math
+    steps, lr, warmup, floor, decay = 12, 0.05, 3, 0.1, 0.9
+
+    model, batches, _ = regression_problem(seed=1)
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    ema = EMA(model, decay)
+    fit(model, mse, batches, optimizer=opt, steps=steps, progress=False,
+        on_step=[CosineSchedule(opt, lr, steps=steps, warmup=warmup, floor=floor), ema])
+
+    ref, batches, _ = regression_problem(seed=1)            # same start, same batches
+    ref_opt = torch.optim.SGD(ref.parameters(), lr=lr)
+    shadow = {k: v.clone() for k, v in ref.state_dict().items()}
+    for k in range(1, steps + 1):
+        scale = min(1.0, k / warmup) * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * k / steps)))
+        ref_opt.param_groups[0]["lr"] = lr * scale
+        loss = mse(ref, batches())
+        ref_opt.zero_grad()
+        loss.backward()
+        ref_opt.step()
+        d = min(decay, (1 + k) / (10 + k))
+        for name, v in ref.state_dict().items():
+            shadow[name] = d * shadow[name] + (1 - d) * v.detach()
+    for name, v in ref.state_dict().items():
+        assert torch.allclose(model.state_dict()[name], v, atol=1e-7), name
+        assert torch.allclose(ema.shadow[name], shadow[name], atol=1e-6), name
+    assert not torch.allclose(ema.shadow["weight"], model.weight)   # the average lags the weights: a real test
+
+
+def test_train_and_viz_do_not_import_each_other():
+    """The package imports as a DAG: no module-level or function-level import cycle through train or viz."""
+    import ast
+    import pathlib
+    import course_lib
+    root = pathlib.Path(course_lib.__file__).parent
+    graph = {}
+    for path in root.rglob("*.py"):
+        mod = ".".join(("course_lib",) + path.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("course_lib"):
+                deps |= {f"{node.module}.{a.name}" for a in node.names} | {node.module}
+            elif isinstance(node, ast.Import):
+                deps |= {a.name for a in node.names if a.name.startswith("course_lib")}
+        graph[mod] = deps
+    graph = {m: {d for d in deps if d in graph and d != m} for m, deps in graph.items()}
+
+    def reaches(src, dst, seen=()):
+        return any(d == dst or (d not in seen and reaches(d, dst, seen + (d,))) for d in graph[src])
+    for mod in ("course_lib.train", "course_lib.viz"):
+        assert not reaches(mod, mod), f"{mod} imports itself through another module"

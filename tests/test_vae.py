@@ -79,7 +79,34 @@ def test_iwae_loss_with_k1_equals_negative_elbo(digits):
     torch.manual_seed(3)
     b = -m.elbo(x).mean()
     assert torch.allclose(a, b)
-    assert m.loss(x, k=5).shape == ()
+
+
+def test_iwae_loss_is_the_negative_importance_weighted_bound(digits):
+    m = _model()
+    m.eval()
+    x = digits.images[:8]
+    torch.manual_seed(4)
+    loss = m.loss(x, k=5)
+    torch.manual_seed(4)
+    bound = m.log_prob_iw(x, k=5)                           # same draws from the global generator
+    assert torch.allclose(loss, -bound.mean(), atol=1e-5)
+
+
+@pytest.mark.parametrize("k", [1, 8])
+def test_beta_weighs_the_kl_for_every_k(digits, k):
+    # The digits default trains with k = 8: beta must change that loss exactly by (beta - 1) * KL.
+    m = _model(dropout=0.5)                                 # train mode: dropout masks come from the seed too
+    with torch.no_grad():
+        m.encoder[-1].bias[:4] += 1.5                       # move mu off 0: a KL of several nats, not ~0.03
+    x = digits.images[:16]
+    losses = {}
+    for beta in (1.0, 4.0):
+        torch.manual_seed(7)
+        losses[beta] = m.loss(x, beta=beta, k=k)
+    torch.manual_seed(7)
+    kl = gaussian_kl(*m.encode(x)).mean()                   # the encoder pass draws its dropout masks first
+    assert kl.item() > 2.0                                  # a real KL, so the check below can fail
+    assert torch.allclose(losses[4.0] - losses[1.0], 3 * kl, rtol=1e-4, atol=1e-4)
 
 
 def test_gradients_flow_through_reparameterised_sample(digits):

@@ -15,7 +15,9 @@ What the network predicts (`prediction`): the noise eps (DDPM), or v = sqrt(abar
 little about the image; x0_hat = (x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t) then divides the network's error
 by sqrt(abar_t) ~ 0.003. v turns into x_0 there instead, so a few-step deterministic DDIM chain starts from a
 sensible guess (digits, 150 s: DDIM-25 FD 2.96 with v against 3.41 with eps; the full chain 2.56 and 2.55).
-The samplers always receive eps: v is converted, eps = sqrt(1 - abar_t) x_t + sqrt(abar_t) v.
+With v the samplers get x0_hat = sqrt(abar_t) x_t - sqrt(1 - abar_t) v straight from the network (and
+eps = sqrt(1 - abar_t) x_t + sqrt(abar_t) v for the direction): going v -> eps -> x0 would divide by
+sqrt(abar_t) ~ 5e-5 at the last step and lose ~1e-3 to float32 rounding (Diffusion.predict).
 Classifier-free guidance (Ho & Salimans 2022): one network trained with the label dropped to a "null"
 label 10% of the time predicts eps with and without the label; sampling extrapolates between the two,
 eps = eps_null + s * (eps_label - eps_null), s > 1 trading diversity for faithfulness to the label.
@@ -32,13 +34,11 @@ Images live in [0, 1] outside the model and in [-1, 1] inside it; 2-D points are
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from course_lib import samples
 from course_lib.models.inputs import check_batch, check_labels
 from course_lib.models.denoisers import MLPDenoiser, UNet
 from course_lib.train import EMA, CosineSchedule
@@ -96,6 +96,45 @@ def snr(abar: torch.Tensor) -> torch.Tensor:
     return abar / (1 - abar)
 
 
+class NoiseSchedule(nn.Module):
+    """A T-step schedule and every per-step coefficient the samplers use, computed once in float64 (1 - abar_t
+    is tiny for small t and abar_t tiny for large t) and kept as float32 buffers: `.to(device)` moves them
+    with the model; they are not saved (rebuilt from the betas). Both reverse steps take this one object.
+
+        schedule = NoiseSchedule(cosine_betas(1000))
+        x_prev = ddpm_step(x_t, t, eps, schedule, noise=z)
+        x_prev = ddim_step(x_t, t, t_prev, eps, schedule)
+    """
+
+    def __init__(self, betas: torch.Tensor):
+        super().__init__()
+        b = torch.as_tensor(betas).detach().cpu().double()                       # (T,)
+        if b.dim() != 1 or len(b) < 2 or not ((b > 0) & (b < 1)).all():
+            raise ValueError(f"betas must be a 1-D tensor of at least 2 values in (0, 1), got {tuple(b.shape)}")
+        abar = torch.cumprod(1 - b, dim=0)                                       # (T,) abar_t
+        abar_prev = torch.cat([b.new_ones(1), abar[:-1]])                        # (T,) abar_{t-1}, 1 before step 0
+        coefficients = {
+            "betas": b, "abar": abar, "abar_prev": abar_prev,
+            "sqrt_abar": abar.sqrt(), "sqrt_one_minus_abar": (1 - abar).sqrt(),  # x_t = sqrt_abar x0 + ... eps
+            # DDPM posterior q(x_{t-1} | x_t, x_0) (Ho et al. 2020, eq. 7): mean = coef_x0 x_0 + coef_xt x_t
+            "coef_x0": abar_prev.sqrt() * b / (1 - abar),
+            "coef_xt": (1 - b).sqrt() * (1 - abar_prev) / (1 - abar),
+            "posterior_std": (b * (1 - abar_prev) / (1 - abar)).sqrt(),
+        }
+        for name, value in coefficients.items():
+            self.register_buffer(name, value.float(), persistent=False)
+
+    def __len__(self) -> int:
+        return len(self.betas)
+
+
+def _check_schedule(schedule, who: str) -> NoiseSchedule:
+    if not isinstance(schedule, NoiseSchedule):
+        raise TypeError(f"{who} takes a NoiseSchedule (e.g. NoiseSchedule(linear_betas(T)) or model.noise_schedule), "
+                        f"got {type(schedule).__name__}: a bare tensor could be betas or abar")
+    return schedule
+
+
 # ---------------------------------------------------------------------- the three formulas
 
 def _per_example(a: torch.Tensor, t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
@@ -126,56 +165,69 @@ def predict_x0(x_t: torch.Tensor, eps: torch.Tensor, abar_t: float, clip: float 
     return x0 if clip is None else x0.clamp(-clip, clip)
 
 
-def ddpm_step(x_t: torch.Tensor, t: int, eps: torch.Tensor, betas: torch.Tensor, noise: torch.Tensor | None = None,
-              clip: float | None = None) -> torch.Tensor:
+def _x0_from_eps(x_t, t: int, eps, s: NoiseSchedule, clip: float | None, x0=None) -> torch.Tensor:
+    if x0 is None:
+        x0 = (x_t - s.sqrt_one_minus_abar[t] * eps) / s.sqrt_abar[t]
+    return x0 if clip is None else x0.clamp(-clip, clip)
+
+
+def ddpm_step(x_t: torch.Tensor, t: int, eps: torch.Tensor, schedule: NoiseSchedule,
+              noise: torch.Tensor | None = None, clip: float | None = None,
+              x0: torch.Tensor | None = None) -> torch.Tensor:
     """One reverse step x_t -> x_{t-1} of DDPM: a draw from the Gaussian posterior q(x_{t-1} | x_t, x0_hat).
 
-    Mean  = sqrt(abar_{t-1}) beta_t / (1 - abar_t) * x0_hat + sqrt(alpha_t) (1 - abar_{t-1}) / (1 - abar_t) * x_t,
-    which without clipping equals (x_t - beta_t / sqrt(1 - abar_t) * eps) / sqrt(alpha_t);
-    variance = beta_t (1 - abar_{t-1}) / (1 - abar_t). At t = 0 the mean is returned (no noise).
-    x_t, eps, noise: (B, ...); t: an int step index; betas: (T,).
+    1. x0_hat = (x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t), clamped to [-clip, clip] if clip
+    2. mean = sqrt(abar_{t-1}) beta_t / (1 - abar_t) x0_hat + sqrt(alpha_t) (1 - abar_{t-1}) / (1 - abar_t) x_t
+       (Ho et al. 2020, eq. 7), which without clipping equals (x_t - beta_t / sqrt(1 - abar_t) eps) / sqrt(alpha_t)
+    3. x_{t-1} = mean + sigma_t noise, sigma_t² = beta_t (1 - abar_{t-1}) / (1 - abar_t); at t = 0 just the mean.
+    x_t, eps, noise: (B, ...); t: an int step index; schedule: the model's NoiseSchedule.
+    x0: the network's own estimate of the clean data when it has one (v-prediction), used in step 1.
     """
-    T = len(betas)
+    s = _check_schedule(schedule, "ddpm_step")
+    T = len(s)
     if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < T:
         raise ValueError(f"t must be an int step in [0, {T - 1}], got {t!r}")
-    abar = torch.cumprod(1 - betas.detach().cpu().double(), dim=0)   # float64: 1 - abar_t is tiny for small t
-    a_t, a_prev, beta = abar[t].item(), (abar[t - 1].item() if t > 0 else 1.0), betas[t].item()
-    x0 = predict_x0(x_t, eps, a_t, clip)
-    mean = (math.sqrt(a_prev) * beta / (1 - a_t)) * x0 + (math.sqrt(1 - beta) * (1 - a_prev) / (1 - a_t)) * x_t
+    x0 = _x0_from_eps(x_t, t, eps, s, clip, x0)
+    mean = s.coef_x0[t] * x0 + s.coef_xt[t] * x_t
     if t == 0:
         return mean
     if noise is None:
         raise ValueError("ddpm_step needs noise (same shape as x_t) for every step t > 0")
-    return mean + math.sqrt(beta * (1 - a_prev) / (1 - a_t)) * noise
+    return mean + s.posterior_std[t] * noise
 
 
-def ddim_step(x_t: torch.Tensor, t: int, t_prev: int, eps: torch.Tensor, abar: torch.Tensor, eta: float = 0.0,
-              noise: torch.Tensor | None = None, clip: float | None = None) -> torch.Tensor:
+def ddim_step(x_t: torch.Tensor, t: int, t_prev: int, eps: torch.Tensor, schedule: NoiseSchedule,
+              eta: float = 0.0, noise: torch.Tensor | None = None, clip: float | None = None,
+              x0: torch.Tensor | None = None) -> torch.Tensor:
     """One DDIM step from step t to an earlier step t_prev (t_prev = -1: to the data, abar = 1).
 
-    x0_hat = (x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t)   (clamped if clip; eps is then recomputed from it)
-    x_prev = sqrt(abar_prev) x0_hat + sqrt(1 - abar_prev - sigma²) eps + sigma * noise,
-    sigma = eta * sqrt((1 - abar_prev) / (1 - abar_t) * (1 - abar_t / abar_prev)). eta = 0: deterministic;
-    eta = 1 over all T steps: DDPM's posterior variance.
+    1. x0_hat = (x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t)   (clamped if clip; eps is then recomputed from it)
+    2. x_prev = sqrt(abar_prev) x0_hat + sqrt(1 - abar_prev - sigma²) eps + sigma noise   (Song et al. 2021, eq. 12)
+       sigma = eta sqrt((1 - abar_prev) / (1 - abar_t) (1 - abar_t / abar_prev)) (eq. 16). eta = 0: deterministic;
+       eta = 1 over all T steps: DDPM's posterior variance.
+    schedule: the model's NoiseSchedule, as for ddpm_step; x0: the network's own estimate, as for ddpm_step.
     """
-    T = len(abar)
+    s = _check_schedule(schedule, "ddim_step")
+    T = len(s)
     if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < T:
         raise ValueError(f"t must be an int step in [0, {T - 1}], got {t!r}")
     if isinstance(t_prev, bool) or not isinstance(t_prev, int) or not -1 <= t_prev < t:
         raise ValueError(f"t_prev must be an int in [-1, t - 1] = [-1, {t - 1}], got {t_prev!r}")
     if eta < 0:
         raise ValueError(f"eta must be >= 0, got {eta}")
-    a_t, a_prev = abar[t].item(), (abar[t_prev].item() if t_prev >= 0 else 1.0)
-    x0 = predict_x0(x_t, eps, a_t, clip)
+    x0 = _x0_from_eps(x_t, t, eps, s, clip, x0)
     if clip is not None:                          # the direction must point at the *clamped* x0_hat
-        eps = (x_t - math.sqrt(a_t) * x0) / math.sqrt(1 - a_t)
-    sigma = eta * math.sqrt((1 - a_prev) / (1 - a_t) * (1 - a_t / a_prev))
-    x_prev = math.sqrt(a_prev) * x0 + math.sqrt(max(1 - a_prev - sigma ** 2, 0.0)) * eps
-    if sigma > 0:
-        if noise is None:
-            raise ValueError("ddim_step with eta > 0 needs noise (same shape as x_t)")
-        x_prev = x_prev + sigma * noise
-    return x_prev
+        eps = (x_t - s.sqrt_abar[t] * x0) / s.sqrt_one_minus_abar[t]
+    if t_prev < 0:                                # to the data: abar_prev = 1, no direction, no noise
+        return x0
+    sqrt_a_prev, sqrt_1m_prev = s.sqrt_abar[t_prev], s.sqrt_one_minus_abar[t_prev]
+    if eta == 0:
+        return sqrt_a_prev * x0 + sqrt_1m_prev * eps
+    if noise is None:
+        raise ValueError("ddim_step with eta > 0 needs noise (same shape as x_t)")
+    a_t, a_prev = s.abar[t], s.abar[t_prev]
+    sigma = eta * ((1 - a_prev) / (1 - a_t) * (1 - a_t / a_prev)).sqrt()
+    return sqrt_a_prev * x0 + (1 - a_prev - sigma ** 2).clamp(min=0).sqrt() * eps + sigma * noise
 
 
 def guided_eps(eps_label: torch.Tensor, eps_null: torch.Tensor, guidance: float) -> torch.Tensor:
@@ -232,13 +284,19 @@ class Diffusion(nn.Module):
         self.schedule, self.p_uncond, self.data_scale, self.prediction = schedule, p_uncond, data_scale, prediction
         self.images = len(data_shape) == 3
         self.clip = clip if clip is not None else (1.0 if self.images else None)   # images: [-1, 1]
-        betas = make_betas(schedule, timesteps)
-        self.register_buffer("betas", betas, persistent=False)               # rebuilt from the config
-        self.register_buffer("abar", alpha_bars(betas), persistent=False)
+        self.noise_schedule = NoiseSchedule(make_betas(schedule, timesteps))  # buffers rebuilt from the config
         if arch == "unet":
             self.net = UNet(data_shape[0], width, num_classes)
         else:
             self.net = MLPDenoiser(math.prod(data_shape), hidden, depth, num_classes)
+
+    @property
+    def betas(self) -> torch.Tensor:
+        return self.noise_schedule.betas                                         # (T,)
+
+    @property
+    def abar(self) -> torch.Tensor:
+        return self.noise_schedule.abar                                          # (T,)
 
     # ------------------------------------------------------------------ data <-> model space
     def to_model(self, x: torch.Tensor) -> torch.Tensor:
@@ -289,8 +347,10 @@ class Diffusion(nn.Module):
         return F.mse_loss(self.net(x_t, t, labels), target)
 
     # ------------------------------------------------------------------ sampling
-    def eps(self, x_t: torch.Tensor, t: int, labels: torch.Tensor | None, guidance: float) -> torch.Tensor:
-        """The (guided) noise prediction at step t for a batch x_t (model space)."""
+    def predict(self, x_t: torch.Tensor, t: int, labels: torch.Tensor | None,
+                guidance: float) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(eps, x0_hat) at step t for a batch x_t (model space), guided. x0_hat is None for an eps model
+        (the steps compute it); a v model gives it directly, x0_hat = sqrt(abar) x_t - sqrt(1 - abar) v."""
         tt = torch.full((x_t.shape[0],), t, dtype=torch.long, device=x_t.device)
         if labels is None:
             out = self.net(x_t, tt, self.null_labels(x_t.shape[0]))
@@ -300,10 +360,15 @@ class Diffusion(nn.Module):
             both = self.net(torch.cat([x_t, x_t]), torch.cat([tt, tt]),            # one batched call
                             torch.cat([labels, self.null_labels(x_t.shape[0])]))
             out = guided_eps(*both.chunk(2), guidance)    # linear, so guiding v guides eps alike
-        if self.prediction == "v":                       # eps = sqrt(1 - abar) x_t + sqrt(abar) v
-            a = self.abar[t].item()
-            out = math.sqrt(1 - a) * x_t + math.sqrt(a) * out
-        return out
+        if self.prediction == "eps":
+            return out, None
+        s = self.noise_schedule                          # v: both from (x_t, v), no division by sqrt(abar)
+        eps = s.sqrt_one_minus_abar[t] * x_t + s.sqrt_abar[t] * out
+        return eps, s.sqrt_abar[t] * x_t - s.sqrt_one_minus_abar[t] * out
+
+    def eps(self, x_t: torch.Tensor, t: int, labels: torch.Tensor | None, guidance: float) -> torch.Tensor:
+        """The (guided) noise prediction at step t for a batch x_t (model space)."""
+        return self.predict(x_t, t, labels, guidance)[0]
 
     @torch.no_grad()
     def sample(self, n: int, steps: int | None = None, sampler: str = "ddpm", eta: float = 0.0,
@@ -351,13 +416,14 @@ class Diffusion(nn.Module):
         self.eval()
         states = [x] if return_trajectory else None
         for i, t in enumerate(ts):
-            eps = self.eps(x, t, labels, guidance)
+            eps, x0 = self.predict(x, t, labels, guidance)
             if sampler == "ddpm":
-                x = ddpm_step(x, t, eps, self.betas, noise=randn() if t > 0 else None, clip=self.clip)
+                x = ddpm_step(x, t, eps, self.noise_schedule, noise=randn() if t > 0 else None, clip=self.clip,
+                              x0=x0)
             else:
                 t_prev = ts[i + 1] if i + 1 < len(ts) else -1
-                x = ddim_step(x, t, t_prev, eps, self.abar, eta=eta, noise=randn() if eta > 0 else None,
-                              clip=self.clip)
+                x = ddim_step(x, t, t_prev, eps, self.noise_schedule, eta=eta,
+                              noise=randn() if eta > 0 else None, clip=self.clip, x0=x0)
             if return_trajectory:
                 states.append(x)
         self.train(was)
@@ -372,19 +438,7 @@ def build(config: dict) -> Diffusion:
     return Diffusion(**config)
 
 
-# ---------------------------------------------------------------------- command line (genai-course)
-
-DEFAULTS = {  # per dataset: what did best here (benchmarks/diffusion.py); override with --option
-    "swiss_roll": dict(arch="mlp", hidden=128, depth=3, data_scale=1.0, clip=3.0, lr=1e-3, batch_size=256, ema=0.995),
-    "ring8": dict(arch="mlp", hidden=128, depth=3, data_scale=1.0, clip=2.5, lr=1e-3, batch_size=256, ema=0.995),
-    "grid25": dict(arch="mlp", hidden=128, depth=3, data_scale=2.0, clip=2.5, lr=1e-3, batch_size=256, ema=0.995),
-    "digits": dict(arch="unet", width=16, lr=3e-3, batch_size=128, ema=0.995, prediction="v"),
-    "mnist5k": dict(arch="unet", width=32, lr=1e-3, batch_size=64, ema=0.995, prediction="v"),
-}
-IMAGE_SETS = ("digits", "mnist5k")
-KNOWN_OPTIONS = {"arch", "hidden", "depth", "width", "timesteps", "schedule", "lr", "batch_size", "conditional",
-                 "p_uncond", "data_scale", "clip", "ema", "prediction"}
-
+# ---------------------------------------------------------------------- training on a budget
 
 def train_model(model: Diffusion, X: torch.Tensor, Y: torch.Tensor | None, *, steps: int | None,
                 seconds: float | None, lr: float = 1e-3, batch_size: int = 128, ema: float = 0.0,
@@ -404,85 +458,9 @@ def train_model(model: Diffusion, X: torch.Tensor, Y: torch.Tensor | None, *, st
         idx = torch.randint(0, len(X), (batch_size,), generator=gen)
         return X[idx], (Y[idx] if Y is not None else None)
 
-    def loss_fn(m, b):
-        if averaged is not None and schedule.calls:
-            averaged.update(m)                      # after the previous step's update
-        schedule.step()
-        return m.loss(b[0], b[1], generator=gen)
-
-    hist = fit(model, loss_fn, batch, optimizer=optimizer, steps=steps, seconds=seconds, progress=progress,
-               desc=desc or "diffusion")
+    hist = fit(model, lambda m, b: m.loss(b[0], b[1], generator=gen), batch, optimizer=optimizer, steps=steps,
+               seconds=seconds, progress=progress, desc=desc or "diffusion",
+               on_step=[schedule] + ([averaged] if averaged is not None else []))
     if averaged is not None:
-        averaged.update(model)
         averaged.copy_to(model)
     return hist
-
-
-def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: int, out: Path,
-              options: dict) -> dict:
-    """`genai-course train diffusion --dataset digits|mnist5k|swiss_roll|ring8|grid25 ...`; options: arch,
-    hidden, depth, width, timesteps, schedule, lr, batch_size, conditional, p_uncond, data_scale, clip, ema,
-    prediction (eps or v).
-    Returns steps, seconds and a quality figure (from 50 DDIM steps, the quick sampler)."""
-    from course_lib import checkpoints, config, data, metrics
-
-    samples.check_options("diffusion", options, KNOWN_OPTIONS)
-    if dataset not in DEFAULTS:
-        raise SystemExit(f"error: the diffusion family trains on {sorted(DEFAULTS)}, got {dataset!r}")
-    gen = config.seed_everything(seed)
-    opt = {**DEFAULTS[dataset], **options}
-    conditional = bool(opt.get("conditional", False)) and dataset in IMAGE_SETS
-    if dataset in IMAGE_SETS:
-        train = data.load(dataset, split="train")
-        X, Y = train.images, (train.labels if conditional else None)
-    else:
-        toy = data.load(dataset, n=20000, seed=seed)
-        X, Y = toy.x, None
-    cfg = dict(data_shape=list(X.shape[1:]), timesteps=int(opt.get("timesteps", 1000)),
-               schedule=str(opt.get("schedule", "cosine")), arch=str(opt["arch"]), hidden=int(opt.get("hidden", 128)),
-               depth=int(opt.get("depth", 3)), width=int(opt.get("width", 32)), num_classes=10 if conditional else 0,
-               p_uncond=float(opt.get("p_uncond", 0.1)), data_scale=float(opt.get("data_scale", 1.0)),
-               clip=float(opt["clip"]) if "clip" in opt else None, prediction=str(opt.get("prediction", "eps")))
-    model = build(cfg)
-    if steps is None and seconds is None:
-        steps = config.budget(5000, 100)
-    hist = train_model(model, X, Y, steps=steps, seconds=seconds, lr=float(opt["lr"]),
-                       batch_size=int(opt["batch_size"]), ema=float(opt.get("ema", 0.0)), generator=gen,
-                       progress=False)
-    model.eval()
-    summary = {"steps": len(hist.steps), "seconds": round(hist.seconds, 1)}
-    g, n = torch.Generator().manual_seed(seed), config.budget(1000, 200)
-    if dataset in IMAGE_SETS:
-        fake = model.sample(n, steps=50, sampler="ddim", guidance=0.0, generator=g)   # unconditional samples
-        test = data.load(dataset, split="test").images
-        summary["frechet_distance_vs_test_ddim50"] = round(metrics.digit_frechet_distance(fake, test), 2)
-        if conditional:
-            labels = torch.arange(n) % 10
-            pred = metrics.classify_digits(model.sample(n, steps=50, sampler="ddim", labels=labels, generator=g))
-            summary["class_accuracy_ddim50"] = round(float((pred == labels).float().mean()), 3)
-    else:
-        cov = metrics.mode_coverage(model.sample(config.budget(2500, 500), steps=50, sampler="ddim", generator=g),
-                                    toy.modes, toy.std) \
-            if toy.modes is not None else None
-        if cov is not None:
-            summary.update(modes_covered=f"{cov.covered}/{cov.total}",
-                           high_quality_fraction_ddim50=round(cov.high_quality_fraction, 3))
-    checkpoints.save(out, model, cfg, family="diffusion", dataset=dataset, seed=seed, **summary)
-    return summary
-
-
-def cli_sample(ckpt: dict, *, n: int, seed: int, out: Path | None, options: dict) -> str:
-    """`genai-course sample CKPT --n N --out S.npz`: images float32 (N, 1, H, W) in [0, 1] (+ labels when
-    conditional: 0..9 in turn, or --option label=D); 2-D toy models write points (N, 2) as `x`.
-    --option sampler=ddpm|ddim, steps=K (implies ddim), eta=E, guidance=S (conditional models)."""
-    samples.check_options("diffusion sampling", options, {"sampler", "steps", "eta", "guidance", "label"})
-    model = build(ckpt["config"])
-    model.load_state_dict(ckpt["state_dict"])
-    model.eval()
-    steps = int(options["steps"]) if "steps" in options else None
-    sampler = str(options.get("sampler", "ddim" if steps is not None else "ddpm"))
-    labels = samples.labels_for(n, model.num_classes, options)
-    guidance = float(options.get("guidance", 1.0))
-    x = model.sample(n, steps=steps, sampler=sampler, eta=float(options.get("eta", 0.0)), guidance=guidance,
-                     labels=labels if guidance > 0 else None, generator=torch.Generator().manual_seed(seed))
-    return samples.write_npz(out, x, labels)

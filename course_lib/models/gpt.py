@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import torch
 import torch.nn as nn
@@ -123,6 +122,29 @@ class CausalSelfAttention(nn.Module):
         return self.resid_drop(self.proj(y))
 
 
+class MLP(nn.Module):
+    """Position-wise feed-forward: widen 4x, GELU, project back to the residual stream."""
+
+    def __init__(self, cfg: GPTConfig):
+        super().__init__()
+        self.fc = nn.Linear(cfg.n_embd, 4 * cfg.n_embd)
+        self.act = nn.GELU()
+        self.proj = nn.Linear(4 * cfg.n_embd, cfg.n_embd)    # writes into the residual stream, like attn.proj
+        self.drop = nn.Dropout(cfg.dropout)
+        self._register_load_state_dict_pre_hook(self._old_names)
+
+    def forward(self, x):
+        return self.drop(self.proj(self.act(self.fc(x))))                       # (B, T, C)
+
+    @staticmethod
+    def _old_names(state_dict, prefix, *args):
+        """Checkpoints written when this was an nn.Sequential name the layers mlp.0 and mlp.2."""
+        for old, new in (("0.", "fc."), ("2.", "proj.")):
+            for kind in ("weight", "bias"):
+                if prefix + old + kind in state_dict:
+                    state_dict[prefix + new + kind] = state_dict.pop(prefix + old + kind)
+
+
 class Block(nn.Module):
     """Pre-norm transformer block: x + attn(ln(x)), then x + mlp(ln(x))."""
 
@@ -130,8 +152,7 @@ class Block(nn.Module):
         super().__init__()
         self.ln1, self.ln2 = nn.LayerNorm(cfg.n_embd), nn.LayerNorm(cfg.n_embd)
         self.attn = CausalSelfAttention(cfg)
-        self.mlp = nn.Sequential(nn.Linear(cfg.n_embd, 4 * cfg.n_embd), nn.GELU(),
-                                 nn.Linear(4 * cfg.n_embd, cfg.n_embd), nn.Dropout(cfg.dropout))
+        self.mlp = MLP(cfg)
 
     def forward(self, x, cache=None, layer=0):
         x = x + self.attn(self.ln1(x), cache, layer)      # tokens talk to each other
@@ -153,8 +174,8 @@ class GPT(nn.Module):
         self.ln_f = nn.LayerNorm(cfg.n_embd)
         self.head = nn.Linear(cfg.n_embd, cfg.vocab_size, bias=False)
         self.apply(self._init)
-        for name, p in self.named_parameters():           # GPT-2: scale the residual projections
-            if name.endswith("proj.weight") or name.endswith("mlp.2.weight"):
+        for name, p in self.named_parameters():           # GPT-2: scale the layers that write into the
+            if name.endswith(".proj.weight"):             # residual stream (attn.proj, mlp.proj) by depth
                 nn.init.normal_(p, std=0.02 / math.sqrt(2 * cfg.n_layer))
 
     @staticmethod
@@ -167,7 +188,16 @@ class GPT(nn.Module):
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
-    def _check_ids(self, idx, start: int) -> None:
+    def configure_optimizer(self, lr: float, weight_decay: float = 0.1, betas=(0.9, 0.99)) -> torch.optim.AdamW:
+        """AdamW that decays only the matrices (linear weights, embeddings), as nanoGPT does: biases and
+        LayerNorm gains/shifts are 1-D, and pulling a LayerNorm gain towards 0 only shrinks its output."""
+        params = [p for p in self.parameters() if p.requires_grad]
+        groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
+                  {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+        return torch.optim.AdamW(groups, lr=lr, betas=betas)
+
+    def _check_ids(self, idx, start: int, values: bool = True) -> None:
+        """Shape and length always; the id range (which reads the values: a device sync) when `values`."""
         cfg = self.config
         if not isinstance(idx, torch.Tensor) or idx.dim() != 2 or idx.dtype != torch.long:
             got = f"{tuple(idx.shape)} {idx.dtype}" if isinstance(idx, torch.Tensor) else type(idx).__name__
@@ -175,16 +205,19 @@ class GPT(nn.Module):
         if idx.size(1) == 0 or start + idx.size(1) > cfg.block_size:
             raise ValueError(f"sequence length must be 1..{cfg.block_size - start} (block_size "
                              f"{cfg.block_size}, {start} cached), got {idx.size(1)}")
+        if not values:
+            return
         lo, hi = (int(v) for v in torch.aminmax(idx))
         if lo < 0 or hi >= cfg.vocab_size:
             raise ValueError(f"token ids must be in [0, {cfg.vocab_size - 1}], got ids from {lo} to {hi}")
 
-    def forward(self, idx, targets=None, cache: KVCache | None = None):
-        """idx (B, T) int64 -> (logits (B, T, V), loss or None). With a cache, idx are the NEW tokens."""
+    def forward(self, idx, targets=None, cache: KVCache | None = None, check_ids: bool = True):
+        """idx (B, T) int64 -> (logits (B, T, V), loss or None). With a cache, idx are the NEW tokens.
+        check_ids=False skips the id-range check (generate checks the prompt once; its own tokens are valid)."""
         start = cache.length if cache is not None else 0
         if cache is not None and cache.capacity is None:
             cache.capacity = self.config.block_size
-        self._check_ids(idx, start)
+        self._check_ids(idx, start, values=check_ids)
         B, T = idx.shape
         pos = torch.arange(start, start + T, device=idx.device)                # (T,)
         x = self.drop(self.tok_emb(idx) + self.pos_emb(pos))                   # (B, T, C)
@@ -221,13 +254,13 @@ class GPT(nn.Module):
         cache, fresh = None, None
         for _ in range(max_new_tokens):
             if not use_cache:
-                logits, _ = self(idx[:, -bs:])
+                logits, _ = self(idx[:, -bs:], check_ids=False)
             else:
                 if cache is None:                                  # first step: the whole prompt
                     cache, fresh = KVCache(self.config.n_layer), idx[:, -bs:]
                 elif cache.length >= bs:                           # full: restart from a half window
                     cache.length, fresh = 0, idx[:, -max(1, bs // 2):]                    # (same buffers)
-                logits, _ = self(fresh, cache=cache)
+                logits, _ = self(fresh, cache=cache, check_ids=False)
             nxt = sample_next(logits[:, -1, :], temperature, top_k, top_p, generator)   # (B, 1)
             idx = torch.cat([idx, nxt], dim=1)
             fresh = nxt
@@ -274,7 +307,7 @@ def sample_next(logits, temperature: float = 1.0, top_k: int | None = None, top_
     return torch.multinomial(probs, 1, generator=generator)
 
 
-# ---- data helpers and the command-line adapter ------------------------------------------------------
+# ---- data helpers --------------------------------------------------------------------------------------
 def random_batches(ids: torch.Tensor, block_size: int, batch_size: int, generator=None):
     """A callable () -> (x, y): random windows of a 1-D id tensor, y = x shifted by one token."""
     if ids.dim() != 1 or len(ids) <= block_size:
@@ -317,89 +350,3 @@ def tokenizer_from_meta(meta: dict):
     if tok.get("type") == "bpe":
         return BPETokenizer(tok["merges"])
     raise ValueError(f"checkpoint meta has no usable tokenizer (expected type 'char' or 'bpe'), got {tok!r}")
-
-
-TEXT_DATASETS = ("shakespeare", "pydoc_topics", "tiny_shakespeare")
-DEFAULTS = dict(tokenizer="char", bpe_vocab=512, n_layer=4, n_head=4, n_embd=128, block_size=64,
-                dropout=0.0, batch_size=32, lr=2e-3, min_lr_frac=0.1, warmup=100)
-
-
-def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: int, out: Path,
-              options: dict) -> dict:
-    """`genai-course train gpt --dataset shakespeare --seconds N --out CKPT`. Options (--option k=v):
-    tokenizer=char|bpe, bpe_vocab, n_layer, n_head, n_embd, block_size, dropout, batch_size, lr,
-    min_lr_frac, warmup. The learning rate warms up, then decays (cosine) over the step or time budget."""
-
-    from course_lib import checkpoints, config, data
-    from course_lib.tokenizers import BPETokenizer, CharTokenizer
-    from course_lib.train import CosineSchedule, fit
-
-    from course_lib.samples import check_options
-    check_options("gpt", options, DEFAULTS)
-    if dataset not in TEXT_DATASETS:
-        raise SystemExit(f"error: the gpt family trains on text: one of {', '.join(TEXT_DATASETS)}; got {dataset!r}")
-    opt = {**DEFAULTS, **options}
-    gen = config.seed_everything(seed)
-    train_text, val_text = data.load(dataset, split="train"), data.load(dataset, split="val")
-    if opt["tokenizer"] == "char":
-        tok = CharTokenizer.from_text(train_text + val_text)   # tiny alphabet: no unknown characters in val
-        tok_meta = {"type": "char", "chars": [tok.itos[i] for i in range(tok.vocab_size)]}
-    elif opt["tokenizer"] == "bpe":
-        tok = BPETokenizer.train(train_text[:300_000], int(opt["bpe_vocab"]))
-        tok_meta = {"type": "bpe", "merges": [list(p) for p in tok.merges]}
-    else:
-        raise SystemExit(f"error: tokenizer must be 'char' or 'bpe', got {opt['tokenizer']!r}")
-    train_ids = torch.tensor(tok.encode(train_text), dtype=torch.long)
-    val_ids = torch.tensor(tok.encode(val_text), dtype=torch.long)
-    cfg = GPTConfig(vocab_size=tok.vocab_size, block_size=int(opt["block_size"]), n_layer=int(opt["n_layer"]),
-                    n_head=int(opt["n_head"]), n_embd=int(opt["n_embd"]), dropout=float(opt["dropout"]))
-    model = GPT(cfg)
-    if steps is None and seconds is None:
-        steps = config.budget(5000, 100)
-    lr, warmup, floor = float(opt["lr"]), int(opt["warmup"]), float(opt["min_lr_frac"])
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.99), weight_decay=0.1)
-    schedule = CosineSchedule(optimizer, lr, steps=steps, seconds=seconds, warmup=warmup, floor=floor)
-
-    def loss_fn(m, b):
-        schedule.step()
-        return m(*b)[1]
-
-    history = fit(model, loss_fn, random_batches(train_ids, cfg.block_size, int(opt["batch_size"]), gen),
-                  optimizer=optimizer, steps=steps, seconds=seconds, grad_clip=1.0, progress=False)
-    val_loss = evaluate_loss(model, val_ids)
-    chars_per_token = len(val_text) / len(val_ids)
-    checkpoints.save(out, model, asdict(cfg), family="gpt", dataset=dataset, tokenizer=tok_meta,
-                     steps=len(history.steps), seconds=round(history.seconds, 1), val_loss=val_loss)
-    return {"parameters": model.num_params(), "steps": len(history.steps),
-            "seconds": round(history.seconds, 1), "train_loss (last)": round(history.loss[-1], 4),
-            "val_loss (nats/token)": round(val_loss, 4),
-            "val_loss (nats/char)": round(val_loss / chars_per_token, 4)}
-
-
-def cli_sample(ckpt: dict, *, n: int, seed: int, out: Path | None, options: dict) -> str:
-    """`genai-course sample CKPT --prompt TEXT --n-tokens N`: the prompt and its continuation.
-    Options: temperature (default 0.8), top_k, top_p, samples (continuations, default 1). --out writes
-    the text (UTF-8) too."""
-    model = GPT.from_checkpoint(ckpt)
-    tok = tokenizer_from_meta(ckpt["meta"])
-    prompt = str(options.get("prompt") or "\n")
-    n_tokens = int(options.get("n_tokens", 200))
-    try:
-        ids = tok.encode(prompt)
-    except ValueError as err:
-        raise SystemExit(f"error: the prompt cannot be encoded with this checkpoint's tokenizer: {err}")
-    gen = torch.Generator().manual_seed(seed)
-    top_k = options.get("top_k")
-    x = torch.tensor([ids] * int(options.get("samples", 1)), dtype=torch.long)
-    y = model.generate(x, n_tokens, temperature=float(options.get("temperature", 0.8)),
-                       top_k=int(top_k) if top_k is not None else None,
-                       top_p=float(options["top_p"]) if "top_p" in options else None, generator=gen)
-    texts = [tok.decode(row) for row in y]
-    text = "\n\n-----\n\n".join(texts)
-    if out is not None:
-        out = Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(out)
-    return text

@@ -1,0 +1,94 @@
+"""Training recipe for the diffusion family: defaults, a step or time budget, the CLI.
+
+The tuned defaults (what did best in benchmarks/diffusion.py) and the command-line adapters
+`genai-course train diffusion` / `genai-course sample CKPT`. The mathematics lives in course_lib.models.diffusion.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from course_lib import samples
+from course_lib.models.diffusion import build, train_model
+
+DEFAULTS = {  # per dataset: what did best here (benchmarks/diffusion.py); override with --option
+    "swiss_roll": dict(arch="mlp", hidden=128, depth=3, data_scale=1.0, clip=3.0, lr=1e-3, batch_size=256, ema=0.995),
+    "ring8": dict(arch="mlp", hidden=128, depth=3, data_scale=1.0, clip=2.5, lr=1e-3, batch_size=256, ema=0.995),
+    "grid25": dict(arch="mlp", hidden=128, depth=3, data_scale=2.0, clip=2.5, lr=1e-3, batch_size=256, ema=0.995),
+    "digits": dict(arch="unet", width=16, lr=3e-3, batch_size=128, ema=0.995, prediction="v"),
+    "mnist5k": dict(arch="unet", width=32, lr=1e-3, batch_size=64, ema=0.995, prediction="v"),
+}
+IMAGE_SETS = ("digits", "mnist5k")
+KNOWN_OPTIONS = {"arch", "hidden", "depth", "width", "timesteps", "schedule", "lr", "batch_size", "conditional",
+                 "p_uncond", "data_scale", "clip", "ema", "prediction"}
+
+
+def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: int, out: Path,
+              options: dict) -> dict:
+    """`genai-course train diffusion --dataset digits|mnist5k|swiss_roll|ring8|grid25 ...`; options: arch,
+    hidden, depth, width, timesteps, schedule, lr, batch_size, conditional, p_uncond, data_scale, clip, ema,
+    prediction (eps or v).
+    Returns steps, seconds and a quality figure (from 50 DDIM steps, the quick sampler)."""
+    from course_lib import checkpoints, config, data, metrics
+
+    samples.check_options("diffusion", options, KNOWN_OPTIONS)
+    if dataset not in DEFAULTS:
+        raise SystemExit(f"error: the diffusion family trains on {sorted(DEFAULTS)}, got {dataset!r}")
+    gen = config.seed_everything(seed)
+    opt = {**DEFAULTS[dataset], **options}
+    conditional = bool(opt.get("conditional", False)) and dataset in IMAGE_SETS
+    if dataset in IMAGE_SETS:
+        train = data.load(dataset, split="train")
+        X, Y = train.images, (train.labels if conditional else None)
+    else:
+        toy = data.load(dataset, n=20000, seed=seed)
+        X, Y = toy.x, None
+    cfg = dict(data_shape=list(X.shape[1:]), timesteps=int(opt.get("timesteps", 1000)),
+               schedule=str(opt.get("schedule", "cosine")), arch=str(opt["arch"]), hidden=int(opt.get("hidden", 128)),
+               depth=int(opt.get("depth", 3)), width=int(opt.get("width", 32)), num_classes=10 if conditional else 0,
+               p_uncond=float(opt.get("p_uncond", 0.1)), data_scale=float(opt.get("data_scale", 1.0)),
+               clip=float(opt["clip"]) if "clip" in opt else None, prediction=str(opt.get("prediction", "eps")))
+    model = build(cfg)
+    if steps is None and seconds is None:
+        steps = config.budget(5000, 100)
+    hist = train_model(model, X, Y, steps=steps, seconds=seconds, lr=float(opt["lr"]),
+                       batch_size=int(opt["batch_size"]), ema=float(opt.get("ema", 0.0)), generator=gen,
+                       progress=False)
+    model.eval()
+    summary = {"steps": len(hist.steps), "seconds": round(hist.seconds, 1)}
+    g, n = torch.Generator().manual_seed(seed), config.budget(1000, 200)
+    if dataset in IMAGE_SETS:
+        fake = model.sample(n, steps=50, sampler="ddim", guidance=0.0, generator=g)   # unconditional samples
+        test = data.load(dataset, split="test").images
+        summary["frechet_distance_vs_test_ddim50"] = round(metrics.digit_frechet_distance(fake, test), 2)
+        if conditional:
+            labels = torch.arange(n) % 10
+            pred = metrics.classify_digits(model.sample(n, steps=50, sampler="ddim", labels=labels, generator=g))
+            summary["class_accuracy_ddim50"] = round(float((pred == labels).float().mean()), 3)
+    else:
+        cov = metrics.mode_coverage(model.sample(config.budget(2500, 500), steps=50, sampler="ddim", generator=g),
+                                    toy.modes, toy.std) \
+            if toy.modes is not None else None
+        if cov is not None:
+            summary.update(modes_covered=f"{cov.covered}/{cov.total}",
+                           high_quality_fraction_ddim50=round(cov.high_quality_fraction, 3))
+    checkpoints.save(out, model, cfg, family="diffusion", dataset=dataset, seed=seed, **summary)
+    return summary
+
+
+def cli_sample(ckpt: dict, *, n: int, seed: int, out: Path | None, options: dict) -> str:
+    """`genai-course sample CKPT --n N --out S.npz`: images float32 (N, 1, H, W) in [0, 1] (+ labels when
+    conditional: 0..9 in turn, or --option label=D); 2-D toy models write points (N, 2) as `x`.
+    --option sampler=ddpm|ddim, steps=K (implies ddim), eta=E, guidance=S (conditional models)."""
+    samples.check_options("diffusion sampling", options, {"sampler", "steps", "eta", "guidance", "label"})
+    model = build(ckpt["config"])
+    model.load_state_dict(ckpt["state_dict"])
+    model.eval()
+    steps = int(options["steps"]) if "steps" in options else None
+    sampler = str(options.get("sampler", "ddim" if steps is not None else "ddpm"))
+    labels = samples.labels_for(n, model.num_classes, options)
+    guidance = float(options.get("guidance", 1.0))
+    x = model.sample(n, steps=steps, sampler=sampler, eta=float(options.get("eta", 0.0)), guidance=guidance,
+                     labels=labels if guidance > 0 else None, generator=torch.Generator().manual_seed(seed))
+    return samples.write_npz(out, x, labels)
