@@ -46,8 +46,10 @@ def _student_of(rel: str, assignment: str) -> str | None:
     name = parts[-2] if len(parts) > 1 else Path(parts[-1]).stem.replace(assignment, "")
     if len(parts) > 1 and parts[-2] == assignment and len(parts) > 2:
         name = parts[-3]  # alice/01_foundations/notebook.ipynb
+    if len(parts) == 1:  # what a download or a copy adds to a file name names nobody
+        name = re.sub(r"(?i)\bcopy of\b|\(\d+\)|\bcopy\b", " ", name)
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_-. ")
-    return name or None
+    return name if re.search(r"[A-Za-z]", name) else None  # "2" or "" is not a student
 
 
 def collect(source: Path, *, course: Path | None = None, assignment: str | None = None,

@@ -54,14 +54,18 @@ def _zip(course, tmp_path):
         zf.writestr(f"cem/{toy.NAME}/Copy of notebook (2).ipynb", good)  # renamed: still cem's 00_toy
         zf.writestr("readme.txt", "not a notebook")
         zf.writestr("stray.ipynb", good)  # no assignment name anywhere
+        zf.writestr(f"Copy of {toy.NAME} (1).ipynb", good)  # a renamed download: whose is it?
+        zf.writestr(f"{toy.NAME} (2).ipynb", good)
     return path
 
 
 def test_a_class_round(course, tmp_path, capsys):
     assert cli.main(["collect", str(_zip(course, tmp_path)), "--course", str(course)]) == 0
     out, err = capsys.readouterr()
-    assert "3 submission(s) collected, 2 file(s) unmatched" in out
+    assert "3 submission(s) collected, 4 file(s) unmatched" in out
     assert "unmatched: readme.txt: not a .ipynb file" in err and "unmatched: stray.ipynb: cannot tell" in err
+    assert f"unmatched: Copy of {toy.NAME} (1).ipynb: cannot tell the student" in err
+    assert f"unmatched: {toy.NAME} (2).ipynb: cannot tell the student" in err
     for student in ("ann", "bob", "cem"):
         assert (course / "submitted" / student / toy.NAME / f"{toy.NAME}.ipynb").is_file()
 
