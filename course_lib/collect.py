@@ -21,6 +21,72 @@ class Collected:
     """What collect() did: placed[(student, assignment)] = file in submitted/, and what it could not place."""
     placed: dict[tuple[str, str], Path] = field(default_factory=dict)
     unmatched: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
+    late: set[tuple[str, str]] = field(default_factory=set)  # (student, assignment) the LMS marked late
+
+
+# The bulk downloads of two LMSs, as they name each student's file:
+# Canvas: "<sortable name>_[LATE_]<user id>_<attachment id>_<file name>", the sortable name being last and
+#   first name in lower case without spaces: smithalice_12345_678901_03_vae.ipynb,
+#   leecarol_LATE_34567_678903_03_vae-1.ipynb (a resubmission gets "-1", "-2", ...).
+# Moodle: "<Full Name>_<participant id>_assignsubmission_file_<file name>", as one file or as a folder
+#   holding the files: "Alice Smith_101_assignsubmission_file_/03_vae.ipynb".
+CANVAS = re.compile(r"^(?P<name>[a-z]+)_(?P<late>LATE_)?(?P<lms>\d+)_\d+_(?P<file>.+)$")
+MOODLE = re.compile(r"^(?P<name>[^_/]+)_(?P<lms>\d+)_assignsubmission_(?:file|onlinetext)_(?P<file>.*)$")
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[^a-z]", "", text.lower())
+
+
+@dataclass
+class Roster:
+    """A class list (CSV with a student_id column; name, email and lms_id optional): the ids to grade under.
+
+    lms_id is the LMS's number for the student (Canvas user id); several may be given, separated by ';'.
+    """
+    rows: list[dict]
+
+    @classmethod
+    def read(cls, path: Path) -> "Roster":
+        import csv
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            rows = [{k.strip().lower(): (v or "").strip() for k, v in row.items() if k} for row in csv.DictReader(f)]
+        if not rows or "student_id" not in rows[0]:
+            raise ValueError(f"{path}: a roster is a CSV with a header holding student_id (and optionally name, "
+                             f"email, lms_id); got columns {sorted(rows[0]) if rows else 'none'}")
+        for row in rows:
+            grading.check_student_id(row["student_id"])
+        return cls(rows)
+
+    def ids(self) -> set[str]:
+        return {r["student_id"] for r in self.rows}
+
+    def find(self, *, lms_id: str | None = None, name: str | None = None) -> str | None:
+        """The student_id of the one row matching the LMS id, else the name (any order of its words)."""
+        if lms_id:
+            hits = [r for r in self.rows if lms_id in r.get("lms_id", "").split(";")]
+            if len(hits) == 1:
+                return hits[0]["student_id"]
+        if name:
+            key = _letters(name)
+            hits = [r for r in self.rows if r.get("name") and key in
+                    {_letters(r["name"]), _letters(" ".join(reversed(r["name"].split())))}]
+            if len(hits) == 1:
+                return hits[0]["student_id"]
+        return None
+
+
+def _lms_entry(rel: str) -> dict | None:
+    """{"format", "name", "lms_id", "late"} when `rel` is named as a Canvas or Moodle download."""
+    parts = rel.split("/")
+    for part in parts[-2:][::-1]:  # Moodle: the file itself, or the student's folder around it
+        m = MOODLE.match(part)
+        if m:
+            return {"format": "Moodle", "name": m["name"], "lms_id": m["lms"], "late": False}
+    m = CANVAS.match(parts[-1])
+    if m:
+        return {"format": "Canvas", "name": m["name"], "lms_id": m["lms"], "late": bool(m["late"])}
+    return None
 
 
 def _entries(source: Path):
@@ -53,15 +119,21 @@ def _student_of(rel: str, assignment: str) -> str | None:
 
 
 def collect(source: Path, *, course: Path | None = None, assignment: str | None = None,
-            known: list[str] | None = None) -> Collected:
+            known: list[str] | None = None, roster: Roster | Path | None = None) -> Collected:
     """Copy submissions into course/submitted/<student>/<assignment>/<release notebook name>.
 
     The assignment of a file is `assignment` when given, else the known assignment whose name is in its
     path. A one-notebook assignment's file is renamed to the release's name, so a renamed download still
     grades. Files that are not notebooks, or whose assignment or student cannot be told, are reported.
     A later file for the same student and assignment replaces an earlier one (zip order: by name).
+
+    Canvas and Moodle bulk downloads are recognised by their file names (see CANVAS, MOODLE). With a
+    `roster`, every file must map to one of its student ids (by LMS id, name or folder/file name), or it is
+    reported as not on the roster; without one, an LMS file's student is the name the LMS gives.
     """
     course = course_folder(course)
+    if roster is not None and not isinstance(roster, Roster):
+        roster = Roster.read(Path(roster))
     known = known if known is not None else grading.assignments(course)
     if assignment is not None and assignment not in known:
         raise FileNotFoundError(f"no assignment {assignment!r} in {course / 'solutions'}; known: {', '.join(known)}")
@@ -77,10 +149,24 @@ def collect(source: Path, *, course: Path | None = None, assignment: str | None 
                                   else f"matches several assignments: {', '.join(names)}"))
             continue
         name = names[0]
-        student = _student_of(rel, name)
-        if student is None:
-            out.unmatched.append((rel, "cannot tell the student (use one folder per student)"))
-            continue
+        lms = _lms_entry(rel)
+        if lms is not None:
+            student = (roster.find(lms_id=lms["lms_id"], name=lms["name"]) if roster is not None
+                       else re.sub(r"[^A-Za-z0-9_.-]+", "_", lms["name"]).strip("_-. ") or None)
+            if student is None:
+                out.unmatched.append((rel, f"{lms['format']} student {lms['name']!r} (id {lms['lms_id']}) "
+                                           "is not on the roster"))
+                continue
+        else:
+            student = _student_of(rel, name)
+            if student is None:
+                out.unmatched.append((rel, "cannot tell the student (use one folder per student)"))
+                continue
+            if roster is not None and student not in roster.ids():
+                out.unmatched.append((rel, f"student {student!r} is not on the roster"))
+                continue
+        if lms is not None and lms["late"]:
+            out.late.add((student, name))
         notebooks = sorted(p.name for p in (release_dir / name).glob("*.ipynb"))
         target_name = notebooks[0] if len(notebooks) == 1 else Path(rel).name
         target = course / "submitted" / student / name / target_name

@@ -49,9 +49,15 @@ def _assign(args) -> int:
 
 def _collect(args) -> int:
     from course_lib import collect
-    result = collect.collect(Path(args.source), course=args.course, assignment=args.assignment)
+    try:
+        result = collect.collect(Path(args.source), course=args.course, assignment=args.assignment,
+                                 roster=Path(args.roster) if args.roster else None)
+    except (FileNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     for (student, name), path in sorted(result.placed.items()):
-        print(f"{name}  {student:<24} -> {path}")
+        late = "  LATE (the LMS says so)" if (student, name) in result.late else ""
+        print(f"{name}  {student:<24} -> {path}{late}")
     for rel, why in result.unmatched:
         print(f"unmatched: {rel}: {why}", file=sys.stderr)
     print(f"{len(result.placed)} submission(s) collected, {len(result.unmatched)} file(s) unmatched")
@@ -145,6 +151,9 @@ def add_verbs(sub) -> None:
     p.add_argument("source", help="a folder of per-student folders or of .ipynb files, or a .zip (LMS export)")
     p.add_argument("--assignment", default=None, metavar="NAME",
                    help="the assignment of every file (default: the assignment name found in each path)")
+    p.add_argument("--roster", default=None, metavar="CSV",
+                   help="class list with a student_id column (name, email, lms_id optional): every file must "
+                        "map to one of its ids, by Canvas/Moodle id or name, or it is listed as unmatched")
     _course(p)
     p.set_defaults(func=_in_course(_collect))
 

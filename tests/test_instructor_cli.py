@@ -226,3 +226,45 @@ def test_a_fixed_hidden_test_reaches_every_grade(tmp_path, capsys):
     rows = {r["student"]: r for r in gradebook.grades(course=root)}
     assert rows["ann"]["score"] == 4.0 and not rows["ann"]["needs_manual_grade"]  # the review survived
     assert rows["lee"]["needs_manual_grade"]  # never reviewed: still waits for a person
+
+
+def test_collect_maps_canvas_and_moodle_downloads_to_the_roster(tmp_path, capsys):
+    """Bulk downloads named as Canvas and Moodle name them; every file goes to a roster id or is listed."""
+    root = tmp_path / "course"
+    toy.make_course(root)
+    assert cli.main(["assign", "--all", "--course", str(root)]) == 0
+    nb = (root / "exercises" / toy.NAME / f"{toy.NAME}.ipynb").read_text()
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student_id,name,email,lms_id\n"
+                      "asmith,Alice Smith,alice@uni.edu,12345\n"
+                      "clee,Carol Lee,carol@uni.edu,34567\n"
+                      "dkim,Dana Kim,dana@uni.edu,\n"
+                      "erao,Esha Rao,esha@uni.edu,\n")
+    canvas, moodle = tmp_path / "canvas.zip", tmp_path / "moodle.zip"
+    with zipfile.ZipFile(canvas, "w") as zf:
+        zf.writestr(f"smithalice_12345_678901_{toy.NAME}.ipynb", nb)
+        zf.writestr(f"leecarol_LATE_34567_678903_{toy.NAME}-1.ipynb", nb)  # a late resubmission
+        zf.writestr(f"nobodyelse_99999_678905_{toy.NAME}.ipynb", nb)      # dropped the course
+    with zipfile.ZipFile(moodle, "w") as zf:
+        zf.writestr(f"Dana Kim_101_assignsubmission_file_/{toy.NAME}.ipynb", nb)  # a folder per student
+        zf.writestr(f"Esha Rao_102_assignsubmission_file_Copy of {toy.NAME}.ipynb", nb)
+        zf.writestr(f"Sam Stray_103_assignsubmission_file_{toy.NAME}.ipynb", nb)
+
+    assert cli.main(["collect", str(canvas), "--roster", str(roster), "--course", str(root)]) == 0
+    out, err = capsys.readouterr()
+    assert "2 submission(s) collected, 1 file(s) unmatched" in out
+    lines = {line.split()[1]: line for line in out.splitlines() if line.startswith(f"{toy.NAME}  ")}
+    assert sorted(lines) == ["asmith", "clee"]
+    assert lines["clee"].endswith("LATE (the LMS says so)") and "LATE" not in lines["asmith"]
+    assert "Canvas student 'nobodyelse' (id 99999) is not on the roster" in err
+    assert cli.main(["collect", str(moodle), "--roster", str(roster), "--course", str(root)]) == 0
+    out, err = capsys.readouterr()
+    assert "2 submission(s) collected, 1 file(s) unmatched" in out
+    assert "Moodle student 'Sam Stray' (id 103) is not on the roster" in err
+    submitted = sorted(p.name for p in (root / "submitted").iterdir())
+    assert submitted == ["asmith", "clee", "dkim", "erao"]  # roster ids, not LMS file names
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,email\nAlice Smith,alice@uni.edu\n")
+    assert cli.main(["collect", str(canvas), "--roster", str(bad), "--course", str(root)]) == 2
+    assert "holding student_id" in capsys.readouterr().err
