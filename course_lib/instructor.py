@@ -69,9 +69,13 @@ def _autograde(args) -> int:
     def announce(line):
         print(line, file=sys.stderr if line.startswith("SANDBOX WEAKENED") else sys.stdout, flush=True)
 
-    reports = gradebook.autograde(args.name, course=args.course, db_url=args.db, timeout=args.timeout,
-                                  memory_mb=args.memory_mb or None, sandbox_mode=args.sandbox,
-                                  on_sandbox=announce)
+    try:
+        reports = gradebook.autograde(args.name, course=args.course, db_url=args.db, timeout=args.timeout,
+                                      memory_mb=args.memory_mb or None, sandbox_mode=args.sandbox,
+                                      on_sandbox=announce)
+    except (RuntimeError, FileNotFoundError) as err:  # no bubblewrap with --sandbox bwrap; no such assignment
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     problems = changed = 0
     for student, r in reports.items():
         line = f"{student:<24} {r['code_score']:g}/{r['max_code_score'] or 0:g} autograded points"
