@@ -6,6 +6,7 @@ tests at the bottom run on every folder of solutions/.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -206,3 +207,16 @@ def test_source_passes_its_tests_and_release_fails_them(name):
         assert grading.validate(source) == {}, f"{source}: the solution fails its own tests"
         release = REPO_ROOT / "exercises" / name / source.name
         assert grading.validate(release, invert=True) == {}, f"{release}: some tests pass without a solution"
+
+
+@pytest.mark.parametrize("name", grading.assignments())
+def test_every_written_answer_has_a_rubric(name):
+    """A person grades written answers: each model answer states its rubric, worth the cell's points."""
+    for path in sorted((REPO_ROOT / "solutions" / name).glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type == "markdown" and meta.get("grade") and meta.get("solution"):
+                found = re.search(r"Rubric \((\d+(?:\.\d+)?) points?\)", cell.source)
+                assert found, f"{path.name}: written answer {meta['grade_id']!r} has no 'Rubric (N points)'"
+                assert float(found.group(1)) == float(meta["points"]), (meta["grade_id"], found.group(0))
