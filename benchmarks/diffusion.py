@@ -177,8 +177,8 @@ def main(argv=None) -> int:
         "0.995: no gain. A conditional eps model at guidance 1 reached DDPM 2.05 and DDIM 25 2.14 (1.04x); its null label "
         "alone (guidance 0, 10% of the training) only 7.1.",
         "Tried on the grid (60 s unless noted): without clipping x0_hat, DDIM 25 collapsed (1/25 modes, 3% HQ; "
-        "DDIM 100 11/25) while the full chain reached 25/25, 98%: at step 999 of the cosine schedule abar is ~1e-5, "
-        "so x0_hat amplifies the network's error hundreds of times; clipping to a box around the data fixes it "
+        "DDIM 100 11/25) while the full chain reached 25/25, 98%: at step 999 of the cosine schedule abar is 2.4e-9 (sqrt 4.9e-5), "
+        "so x0_hat amplifies the network's error about 20,000 times; clipping to a box around the data fixes it "
         "(DDIM 25: 25/25, 89%). 12-s screens: data_scale 2 lr 3e-3 15/25 modes 40% HQ; data_scale 1 20/25, 72%.",
     ]
     return bench.record("diffusion", title="Diffusion (issue 6): grid in 60 s, digits in 150 s, DDIM, guidance",

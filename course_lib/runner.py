@@ -60,12 +60,39 @@ def run_notebook(path: Path, out: Path | None, *, fast: bool = False, timeout: i
             lines = [line for line in str(exc).strip().splitlines() if line.strip()]
             error = lines[-1] if lines else type(exc).__name__
     seconds = time.perf_counter() - start
+    squash_progress(nb)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(f".{out.name}.tmp")
         nbformat.write(nb, tmp)
         os.replace(tmp, out)
     return RunResult(path, seconds, not error, "fast" if fast else "full", out, error)
+
+
+def squash_progress(nb) -> int:
+    """Keep only the last state of each progress bar in a notebook's outputs; returns outputs removed.
+
+    tqdm redraws a bar by writing "\\r" and the new bar to stderr; nbclient stores every redraw as an
+    output of its own, so a committed notebook would show dozens of half-finished bars. Consecutive stderr
+    outputs of a cell are joined and each line is cut to what follows its last carriage return, which is
+    what a terminal or JupyterLab shows at the end of the run.
+    """
+    removed = 0
+    for cell in nb.cells:
+        outputs, kept = cell.get("outputs", []), []
+        for out in outputs:
+            if (out.get("output_type") == "stream" and out.get("name") == "stderr" and kept
+                    and kept[-1].get("output_type") == "stream" and kept[-1].get("name") == "stderr"):
+                kept[-1]["text"] += out["text"]
+                removed += 1
+            else:
+                kept.append(out)
+        for out in kept:
+            if out.get("output_type") == "stream" and out.get("name") == "stderr" and "\r" in out["text"]:
+                out["text"] = "\n".join(line.rstrip("\r").split("\r")[-1] for line in out["text"].split("\n"))
+        if "outputs" in cell:
+            cell["outputs"] = kept
+    return removed
 
 
 def format_table(results: list[RunResult]) -> str:
