@@ -163,6 +163,10 @@ def test_verbs_work_in_the_course_folder_they_run_in(tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     nbformat.write(toy.solved(release, source), inbox / f"ann_{toy.NAME}.ipynb")
+    (clone / ".gitignore").write_text((REPO_ROOT / ".gitignore").read_text())  # the course's own
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(clone)]
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "course"]):
+        subprocess.run(git + args, check=True, capture_output=True)
     out = verb("collect", str(inbox))
     assert f"-> {clone / 'submitted' / 'ann' / toy.NAME / (toy.NAME + '.ipynb')}" in out
     out = verb("autograde", toy.NAME, "--timeout", "10")
@@ -172,6 +176,9 @@ def test_verbs_work_in_the_course_folder_they_run_in(tmp_path):
     assert f"{toy.NAME:<20} {1:>9} {1:>7}" in verb("status")
 
     assert _nbgrader_state(REPO_ROOT) == installed, "a verb wrote into the installed checkout"
+    status = subprocess.run(git + ["status", "--porcelain", "--untracked-files=all"], capture_output=True,
+                            text=True, check=True).stdout
+    assert status == "", f"grading left files git would commit (grades must stay private):\n{status}"
     assert (clone / "gradebook.db").is_file() and (clone / "feedback" / "ann" / toy.NAME).is_dir()
     assert not (clone / ".ipython").exists() and not (clone / "runtime").exists()
     assert list(scratch.iterdir()) == [], "grading left files in the temporary folder"
