@@ -498,8 +498,9 @@ def autograde_batch(assignment: str, submissions: Mapping[str, object], *, root:
 
 
 # --------------------------------------------------------------------------------- feedback and grades
-def feedback(assignment: str, *, course: Path | None = None, db_url: str | None = None) -> list[Path]:
-    """Feedback HTML for every autograded submission: course/feedback/<student>/<assignment>/.
+def feedback(assignment: str, *, course: Path | None = None, db_url: str | None = None,
+             students: list[str] | None = None) -> list[Path]:
+    """Feedback HTML for every autograded submission (or only `students`): course/feedback/<student>/<assignment>/.
 
     nbgrader's, with course_lib.feedback.StudentFeedback: test names, points and messages, no hidden test
     code or tracebacks; answers still waiting for a grader say so.
@@ -507,11 +508,15 @@ def feedback(assignment: str, *, course: Path | None = None, db_url: str | None 
     course = course_folder(course)
     with isolated_env(course, None):
         api = course_api(course, db_url=db_url)
-        result = api.generate_feedback(assignment)
-        if not result["success"]:
-            raise grading.GradingError(f"nbgrader could not write feedback for {assignment!r}:\n"
-                                       f"{result.get('error') or result.get('log')}")
-    return sorted((course / "feedback").glob(f"*/{assignment}/*.html"))
+        for student in students or [None]:
+            result = api.generate_feedback(assignment, student_id=student)
+            if not result["success"]:
+                raise grading.GradingError(f"nbgrader could not write feedback for {assignment!r}"
+                                           + (f" and {student!r}" if student else "") + ":\n"
+                                           + str(result.get("error") or result.get("log")))
+    pattern = f"*/{assignment}/*.html"
+    return sorted(p for p in (course / "feedback").glob(pattern)
+                  if students is None or p.parent.parent.name in students)
 
 
 GRADE_COLUMNS = ["assignment", "student", "score", "max_score", "code_score", "max_code_score",

@@ -19,6 +19,11 @@ def _course(p):
                         "or the nearest folder above it that holds one)")
 
 
+def _student(p):
+    p.add_argument("--student", action="append", default=None, metavar="ID",
+                   help="only this student (repeatable), e.g. after a late submission or a regrade request")
+
+
 def _db(p):
     p.add_argument("--db", default=None, metavar="URL",
                    help="gradebook as an SQLAlchemy URL, e.g. postgresql://grader@db/genai "
@@ -72,7 +77,7 @@ def _autograde(args) -> int:
     try:
         reports = gradebook.autograde(args.name, course=args.course, db_url=args.db, timeout=args.timeout,
                                       memory_mb=args.memory_mb or None, sandbox_mode=args.sandbox,
-                                      on_sandbox=announce)
+                                      on_sandbox=announce, students=args.student)
     except (RuntimeError, FileNotFoundError) as err:  # no bubblewrap with --sandbox bwrap; no such assignment
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -103,7 +108,7 @@ def _autograde(args) -> int:
 
 def _feedback(args) -> int:
     from course_lib import gradebook
-    paths = gradebook.feedback(args.name, course=args.course, db_url=args.db)
+    paths = gradebook.feedback(args.name, course=args.course, db_url=args.db, students=args.student)
     for path in paths:
         print(path)
     print(f"{len(paths)} feedback file(s) in {args.course / 'feedback'}/")
@@ -167,6 +172,7 @@ def add_verbs(sub) -> None:
     p.add_argument("--timeout", type=int, default=30, help="seconds per cell (default 30)")
     p.add_argument("--memory-mb", type=int, default=4096, help="memory limit of a student's kernel in MiB "
                    "(default 4096; 0: none)")
+    _student(p)
     p.add_argument("--sandbox", choices=["auto", "bwrap", "audit"], default="auto",
                    help="isolation of student code: bwrap (bubblewrap: the kernel sees only its submission), "
                         "audit (a Python audit hook only), auto (bwrap where it runs, else audit with a "
@@ -177,6 +183,7 @@ def add_verbs(sub) -> None:
     p = sub.add_parser("feedback", help="write feedback HTML for every autograded submission",
                        description=_doc("gradebook", "feedback"))
     p.add_argument("name", help="assignment name")
+    _student(p)
     _course(p), _db(p)
     p.set_defaults(func=_in_course(_feedback))
 
