@@ -234,6 +234,14 @@ def test_a_fixed_hidden_test_reaches_every_grade(tmp_path, capsys):
     assert rows["ann"]["score"] == 4.0 and not rows["ann"]["needs_manual_grade"]  # the review survived
     assert rows["lee"]["needs_manual_grade"]  # never reviewed: still waits for a person
 
+    # one student again (a regrade request), and feedback for one student only
+    assert cli.main(["autograde", toy.NAME, "--student", "lee", "--timeout", "10", "--course", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "lee                      1/3" in out and "ann " not in out and "1 submission(s) graded" in out
+    assert cli.main(["feedback", toy.NAME, "--student", "ann", "--course", str(root)]) == 0
+    assert "1 feedback file(s)" in capsys.readouterr().out
+    assert sorted(p.name for p in (root / "feedback").iterdir()) == ["ann"]
+
 
 def test_collect_maps_canvas_and_moodle_downloads_to_the_roster(tmp_path, capsys):
     """Bulk downloads named as Canvas and Moodle name them; every file goes to a roster id or is listed."""
@@ -275,11 +283,3 @@ def test_collect_maps_canvas_and_moodle_downloads_to_the_roster(tmp_path, capsys
     bad.write_text("name,email\nAlice Smith,alice@uni.edu\n")
     assert cli.main(["collect", str(canvas), "--roster", str(bad), "--course", str(root)]) == 2
     assert "holding student_id" in capsys.readouterr().err
-
-    # one student again (a regrade request), and feedback for one student only
-    assert cli.main(["autograde", toy.NAME, "--student", "lee", "--timeout", "10", "--course", str(root)]) == 0
-    out = capsys.readouterr().out
-    assert "lee                      1/3" in out and "ann " not in out and "1 submission(s) graded" in out
-    assert cli.main(["feedback", toy.NAME, "--student", "ann", "--course", str(root)]) == 0
-    assert "1 feedback file(s)" in capsys.readouterr().out
-    assert sorted(p.name for p in (root / "feedback").iterdir()) == ["ann"]
