@@ -14,3 +14,47 @@ def test_table_keeps_every_figure_of_unlike_rows():
 def test_table_of_like_rows_has_no_measured_column():
     rows = [{"what": "a", "value": 1, "met": "no"}, {"what": "b", "value": 2, "met": "yes"}]
     assert bench.table(rows) == ["| what | value | met |", "|---|---|---|", "| a | 1 | no |", "| b | 2 | yes |"]
+
+
+# --- one source for notebook times (course_lib.times) ---------------------------------------------------
+import json
+import shutil
+from pathlib import Path
+
+from course_lib import times
+from course_lib.course import REPO_ROOT
+
+
+def test_durations_are_spoken_as_a_reader_would():
+    assert times.spoken(4.6) == "about 5 seconds"
+    assert times.spoken(21.1) == "about 20 seconds"
+    assert times.spoken(59.9) == "about 1 minute"
+    assert times.spoken(136.4) == "about 2.5 minutes"
+    assert times.spoken(159.6) == "about 2.5 minutes"
+    assert times.spoken(171.0) == "about 3 minutes"
+
+
+def test_readme_and_notebooks_quote_the_measured_times():
+    assert times.problems(REPO_ROOT) == []
+
+
+def test_sync_rewrites_drifted_times_and_nothing_else(tmp_path):
+    nb_name = "notebooks/03_autoencoders_and_vaes.ipynb"
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "benchmarks" / "results").mkdir(parents=True)
+    shutil.copy(REPO_ROOT / nb_name, tmp_path / nb_name)
+    shutil.copy(REPO_ROOT / "README.md", tmp_path / "README.md")
+    rows = [{"notebook": nb_name, "mode": "full", "seconds": 600.0, "ok": True},
+            {"notebook": nb_name, "mode": "fast", "seconds": 31.0, "ok": True}]
+    (tmp_path / "benchmarks/results/notebooks.json").write_text(json.dumps({"rows": rows}))
+    before = json.loads((tmp_path / nb_name).read_text())
+
+    assert len(times.problems(tmp_path)) == 2                   # the notebook and the README both drifted
+    assert sorted(p.name for p in times.sync(tmp_path)) == ["03_autoencoders_and_vaes.ipynb", "README.md"]
+    assert times.problems(tmp_path) == []
+    after = json.loads((tmp_path / nb_name).read_text())
+    first = "".join(after["cells"][0]["source"])
+    assert "Running every cell: about 10 minutes on a 2-core CPU, about 30 seconds with `COURSE_FAST=1`" in first
+    assert after["cells"][1:] == before["cells"][1:]            # only the first cell's sentence changed
+    assert "| 10.0 |" in (tmp_path / "README.md").read_text()
+    assert times.sync(tmp_path) == []                           # idempotent
