@@ -35,9 +35,40 @@ def data_dir() -> Path:
     return Path(root).expanduser()
 
 
+FAST_BANNER = ("FAST MODE (COURSE_FAST=1): every training budget in this notebook is cut to a small fraction. "
+               "The cells below show that the code runs; their losses, samples and scores are far from what "
+               "the models reach in a full run. Unset COURSE_FAST (or set it to 0) for the real results.")
+_banner_shown = False
+
+
+def _show_fast_banner() -> None:
+    """Once per notebook kernel: say, where the reader sees it, that the figures are not meaningful."""
+    global _banner_shown
+    if _banner_shown:
+        return
+    try:
+        from IPython import get_ipython
+        shell = get_ipython()
+    except ImportError:                                      # plain Python: scripts and the CLI print their own mode
+        shell = None
+    if shell is None or not hasattr(shell, "kernel"):
+        return
+    _banner_shown = True
+    from IPython.display import display
+    head, rest = FAST_BANNER.split(":", 1)
+    html = ('<div style="border:2px solid #c60;background:#fff4e5;color:#000;padding:6px 10px;margin:4px 0">'
+            f"<b>&#9888; {head}</b>:{rest}</div>")
+    display({"text/html": html, "text/plain": "⚠ " + FAST_BANNER}, raw=True)
+
+
 def budget(full, fast):
-    """Pick a training budget (steps, seconds, sizes): `full` normally, `fast` under COURSE_FAST=1."""
-    return fast if is_fast() else full
+    """Pick a training budget (steps, seconds, sizes): `full` normally, `fast` under COURSE_FAST=1.
+
+    In fast mode the first call in a notebook kernel shows a banner saying the results are not meaningful."""
+    if is_fast():
+        _show_fast_banner()
+        return fast
+    return full
 
 
 def seed_everything(seed: int = 0) -> torch.Generator:

@@ -74,3 +74,33 @@ def test_progress_bar_is_plain_text_when_headless(monkeypatch):
     assert type(bar) is tqdm.std.tqdm
     monkeypatch.setenv("COURSE_HEADLESS", "0")
     assert not config.is_headless()
+
+
+def test_fast_mode_shows_one_banner_in_a_notebook_and_none_in_full_mode(tmp_path):
+    """A reader of a COURSE_FAST=1 run is told, in the output, that the figures are not meaningful."""
+    import nbformat
+
+    from course_lib import runner
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("from course_lib import config\nprint(config.budget(10, 1))"),
+        nbformat.v4.new_code_cell("print(config.budget(20, 2))")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    src = tmp_path / "demo.ipynb"
+    nbformat.write(nb, src)
+    for fast, shown in ((True, 1), (False, 0)):
+        out = tmp_path / f"out_{fast}.ipynb"
+        assert runner.run_notebook(src, out, fast=fast).ok
+        outputs = [o for c in nbformat.read(out, as_version=4).cells for o in c.outputs]
+        banners = [o for o in outputs if "FAST MODE" in o.get("data", {}).get("text/plain", "")]
+        assert len(banners) == shown
+        if shown:
+            assert "FAST MODE" in banners[0]["data"]["text/html"]
+        printed = "".join(o.get("text", "") for o in outputs)
+        assert printed == ("1\n2\n" if fast else "10\n20\n")
+
+
+def test_no_banner_outside_a_notebook(monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_FAST", "1")
+    assert config.budget(10, 1) == 1
+    assert capsys.readouterr().out == ""
