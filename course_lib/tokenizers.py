@@ -306,3 +306,14 @@ class BPETokenizer:
     @classmethod
     def _from_payload(cls, payload: dict) -> "BPETokenizer":
         return cls(payload["merges"])
+
+
+def tokenizer_from_meta(meta: dict):
+    """Rebuild the tokenizer a GPT checkpoint was trained with (stored as plain lists in its meta by
+    `genai-course train gpt`: {"type": "char", "chars": [...]} or {"type": "bpe", "merges": [...]})."""
+    tok = meta.get("tokenizer") or {}
+    if tok.get("type") == "char":
+        return CharTokenizer(tok["chars"])
+    if tok.get("type") == "bpe":
+        return BPETokenizer(tok["merges"])
+    raise ValueError(f"checkpoint meta has no usable tokenizer (expected type 'char' or 'bpe'), got {tok!r}")

@@ -55,7 +55,7 @@ def case_vae(conditional: bool = False) -> dict:
     y16 = Y[:16] if conditional else None
     with torch.no_grad():
         out |= digest(m.elbo(X[:16], y16, generator=torch.Generator().manual_seed(3)), "elbo")
-        out |= digest(m.log_prob_iw(X[:16], k=5, y=y16, generator=torch.Generator().manual_seed(4)), "log_prob_iw")
+        out |= digest(-m.nll(X[:16], labels=y16, k=5, generator=torch.Generator().manual_seed(4)), "log_prob_iw")
         out |= digest(m.loss(X[:16], y16, beta=3.0, k=1), "loss_k1")
     for pixels in ("mean", "mode", "sample"):
         out |= digest(m.sample(8, labels=labels, pixels=pixels, generator=torch.Generator().manual_seed(5)),
@@ -69,7 +69,8 @@ def case_vae(conditional: bool = False) -> dict:
 
 
 def case_gan_points() -> dict:
-    from course_lib.models.gan import GAN, GANTrainer
+    from course_lib.models.gan import GAN
+    from course_lib.recipes.gan import GANTrainer
     torch.manual_seed(0)
     m = GAN((2,), latent_dim=4, hidden=16, depth=2, pack=2, latent_modes=5, g_batchnorm=True, data_scale=2.0)
     g = torch.Generator().manual_seed(1)
@@ -83,7 +84,8 @@ def case_gan_points() -> dict:
 
 
 def case_gan_images() -> dict:
-    from course_lib.models.gan import GAN, GANTrainer
+    from course_lib.models.gan import GAN
+    from course_lib.recipes.gan import GANTrainer
     torch.manual_seed(0)
     m = GAN((1, 8, 8), latent_dim=8, hidden=16, arch="conv", num_classes=10, spectral_norm=True)
     g = torch.Generator().manual_seed(1)
@@ -99,15 +101,16 @@ def case_gan_images() -> dict:
 
 
 def case_gpt() -> dict:
-    from course_lib.models.gpt import GPT, GPTConfig, evaluate_loss, random_batches
+    from course_lib.models.gpt import GPT, GPTConfig
+    from course_lib.train import random_windows
     torch.manual_seed(0)
     m = GPT(GPTConfig(vocab_size=11, block_size=8, n_layer=2, n_head=2, n_embd=16, dropout=0.1))
     g = torch.Generator().manual_seed(1)
     ids = torch.randint(0, 11, (400,), generator=g)
     opt = m.configure_optimizer(3e-3, weight_decay=0.1)
-    hist = fit(m, lambda mm, b: mm(*b)[1], random_batches(ids, 8, 16, g), optimizer=opt, steps=6, grad_clip=1.0,
+    hist = fit(m, lambda mm, b: mm(*b)[1], random_windows(ids, 8, 16, g), optimizer=opt, steps=6, grad_clip=1.0,
                progress=False, on_step=[CosineSchedule(opt, 3e-3, steps=6, warmup=2, floor=0.1)])
-    out = losses(hist) | {"val": evaluate_loss(m, ids, batch_size=8, max_batches=3)}
+    out = losses(hist) | {"val": m.nll(ids, batch_size=8, max_batches=3)}
     prompt = ids[:6].view(2, 3)
     for cache in (True, False):
         y = m.generate(prompt, 12, temperature=0.9, top_k=5, use_cache=cache,
@@ -118,7 +121,8 @@ def case_gpt() -> dict:
 
 
 def case_diffusion(prediction: str) -> dict:
-    from course_lib.models.diffusion import Diffusion, train_model
+    from course_lib.models.diffusion import Diffusion
+    from course_lib.recipes.diffusion import train_model
     torch.manual_seed(0)
     g = torch.Generator().manual_seed(1)
     if prediction == "eps":
@@ -451,18 +455,11 @@ CHECKPOINTS = {'vae_digits': ('vae',
                                 '33d38922303f0a6428ce2eb1089dfa85')}
 
 
-def build_from_checkpoint_config(family: str, config: dict) -> torch.nn.Module:
-    import importlib
-    if family == "gpt":
-        from course_lib.models.gpt import GPT, GPTConfig
-        return GPT(GPTConfig(**config))
-    return importlib.import_module(f"course_lib.models.{family}").build(config)
-
-
 @pytest.mark.parametrize("name", list(CHECKPOINTS))
 def test_checkpoints_written_before_the_restructuring_still_build(name):
-    family, config, schema_md5 = CHECKPOINTS[name]
-    model = build_from_checkpoint_config(family, dict(config))
+    from course_lib.models import family
+    family_name, config, schema_md5 = CHECKPOINTS[name]
+    model = family(family_name).from_config(dict(config))
     schema = sorted((k, tuple(v.shape)) for k, v in model.state_dict().items())
     assert hashlib.md5(repr(schema).encode()).hexdigest() == schema_md5, f"{name}: the state_dict layout changed"
 
