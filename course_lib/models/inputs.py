@@ -42,6 +42,21 @@ def check_labels(labels, n: int, num_classes: int, model: str = "model") -> torc
     return labels
 
 
+def check_data_shape(data_shape, arch: str, archs, conv: tuple[str, int]) -> tuple[int, ...]:
+    """data_shape as a tuple of ints, (D,) for points or (C, H, W) for images, and arch one of `archs`;
+    conv = (name, m): that convolutional arch needs square images whose side is a multiple of m."""
+    data_shape = tuple(int(s) for s in data_shape)
+    if arch not in archs:
+        raise ValueError(f"arch must be one of {archs}, got {arch!r}")
+    if len(data_shape) not in (1, 3):
+        raise ValueError(f"data_shape must be (D,) for points or (C, H, W) for images, got {data_shape}")
+    name, m = conv
+    if arch == name and (len(data_shape) != 3 or data_shape[-1] % m or data_shape[-1] != data_shape[-2]):
+        side = "an even side" if m == 2 else f"a side divisible by {m}"
+        raise ValueError(f"arch={name!r} needs square images with {side}, got data_shape {data_shape}")
+    return data_shape
+
+
 def check_n(n) -> int:
     """The number of samples asked for: a positive int."""
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:

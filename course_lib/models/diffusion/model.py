@@ -10,7 +10,8 @@ import torch.nn.functional as F
 from course_lib.models.diffusion.denoisers import MLPDenoiser, UNet
 from course_lib.models.diffusion.schedule import NoiseSchedule, _check_timesteps, make_betas
 from course_lib.models.diffusion.steps import _per_example, ddim_step, ddim_timesteps, ddpm_step, guided_eps, q_sample
-from course_lib.models.inputs import Configured, check_batch, check_labels, check_n, eval_mode, rand, randint, randn
+from course_lib.models.inputs import (Configured, check_batch, check_data_shape, check_labels, check_n, eval_mode,
+                                     rand, randint, randn)
 
 ARCHS = ("mlp", "unet")
 SAMPLERS = ("ddpm", "ddim")
@@ -34,13 +35,7 @@ class Diffusion(Configured, nn.Module):
                  hidden: int = 128, depth: int = 3, width: int = 32, num_classes: int = 0,
                  p_uncond: float = 0.1, data_scale: float = 1.0, clip: float | None = None, prediction: str = "eps"):
         super().__init__()
-        data_shape = tuple(int(s) for s in data_shape)
-        if arch not in ARCHS:
-            raise ValueError(f"arch must be one of {ARCHS}, got {arch!r}")
-        if len(data_shape) not in (1, 3):
-            raise ValueError(f"data_shape must be (D,) for points or (C, H, W) for images, got {data_shape}")
-        if arch == "unet" and (len(data_shape) != 3 or data_shape[-1] % 2 or data_shape[-1] != data_shape[-2]):
-            raise ValueError(f"arch='unet' needs square images with an even side, got data_shape {data_shape}")
+        data_shape = check_data_shape(data_shape, arch, ARCHS, conv=("unet", 2))   # the U-Net halves the side once
         if prediction not in PREDICTIONS:
             raise ValueError(f"prediction must be one of {PREDICTIONS}, got {prediction!r}")
         if not 0 <= p_uncond < 1:

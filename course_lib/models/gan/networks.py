@@ -7,7 +7,8 @@ import math
 import torch
 import torch.nn as nn
 
-from course_lib.models.inputs import Configured, check_labels, check_n, device_of, eval_mode, randint, randn
+from course_lib.models.inputs import (Configured, check_data_shape, check_labels, check_n, device_of, eval_mode,
+                                     randint, randn)
 
 LATENT_MODE_STD = 0.2  # spread of each centre of the mixture latent (latent_modes > 0), centres ~ N(0, 2^2 I)
 ARCHS = ("mlp", "conv")
@@ -119,13 +120,7 @@ class GAN(Configured, nn.Module):
                  spectral_norm: bool = False, g_batchnorm: bool = False,
                  latent_modes: int = 0):
         super().__init__()
-        data_shape = tuple(int(s) for s in data_shape)
-        if arch not in ARCHS:
-            raise ValueError(f"arch must be one of {ARCHS}, got {arch!r}")
-        if len(data_shape) not in (1, 3):
-            raise ValueError(f"data_shape must be (D,) for points or (C, H, W) for images, got {data_shape}")
-        if arch == "conv" and (len(data_shape) != 3 or data_shape[-1] % 4 or data_shape[-1] != data_shape[-2]):
-            raise ValueError(f"arch='conv' needs square images with a side divisible by 4, got {data_shape}")
+        data_shape = check_data_shape(data_shape, arch, ARCHS, conv=("conv", 4))   # two stride-2 layers
         if pack < 1:
             raise ValueError(f"pack must be >= 1, got {pack}")
         if not data_scale > 0 or (data_scale != 1.0 and len(data_shape) == 3):
