@@ -289,7 +289,8 @@ def random_rows(*tensors, batch_size: int, generator: torch.Generator | None = N
     for one tensor, a tuple (X[idx], Y[idx], ...) for several; a None tensor (no labels) stays None."""
     n = len(tensors[0])
     if any(t is not None and len(t) != n for t in tensors):
-        raise ValueError(f"every tensor needs the same number of rows, got {[None if t is None else len(t) for t in tensors]}")
+        rows = [None if t is None else len(t) for t in tensors]
+        raise ValueError(f"every tensor needs the same number of rows, got {rows}")
 
     def batch():
         idx = torch.randint(0, n, (batch_size,), generator=generator)                          # (B,)

@@ -43,3 +43,25 @@ def test_training_glue_lives_in_the_recipes():
     for module, name in ((diffusion, "train_model"), (gan, "GANTrainer"), (gan, "translate"), (gpt, "random_batches"),
                          (gpt, "evaluate_loss")):
         assert not hasattr(module, name), f"{module.__name__}.{name} is training glue: it belongs in course_lib.recipes"
+
+
+def test_sample_defaults_are_the_best_measured_samplers():
+    """`genai-course sample` with no --option runs what benchmarks/RESULTS.md found best (issue 13, part 8)."""
+    from course_lib.models.diffusion import Diffusion
+    from course_lib.models.vae import VAE
+    from course_lib.recipes import diffusion, vae
+    digits, mnist = VAE(image_size=8, levels=17), VAE(image_size=28, levels=256, likelihood="bernoulli")
+    with_mixture = {"latent_mixture": {}}
+    assert vae.sampler_options(digits, with_mixture, {}) == {"prior": "mixture", "pixels": "sample"}
+    assert vae.sampler_options(mnist, with_mixture, {}) == {"prior": "mixture", "pixels": "mode"}
+    assert vae.sampler_options(digits, {}, {}) == {"prior": "standard", "pixels": "sample"}   # conditional: no mixture
+    assert vae.sampler_options(digits, with_mixture, {"prior": "standard", "pixels": "mean"}) == \
+        {"prior": "standard", "pixels": "mean"}
+    with pytest.raises(SystemExit, match="no latent mixture"):
+        vae.sampler_options(digits, {}, {"prior": "mixture"})
+    images, points = Diffusion((1, 8, 8), arch="unet", width=8), Diffusion((2,), hidden=8, depth=1)
+    assert diffusion.sampler_options(images, {}) == {"sampler": "ddim", "steps": 50, "eta": 0.0}
+    assert diffusion.sampler_options(points, {}) == {"sampler": "ddpm"}
+    assert diffusion.sampler_options(images, {"sampler": "ddpm"}) == {"sampler": "ddpm"}
+    assert diffusion.sampler_options(points, {"steps": "25"}) == {"sampler": "ddim", "steps": 25, "eta": 0.0}
+    assert diffusion.sampler_options(images, {"eta": "0.5"}) == {"sampler": "ddim", "steps": 50, "eta": 0.5}

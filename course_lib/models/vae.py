@@ -31,7 +31,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from course_lib.models.inputs import Configured, check_batch, check_labels, check_n, device_of, eval_mode, multinomial, rand, randn
+from course_lib.models.inputs import (Configured, check_batch, check_labels, check_n, device_of, eval_mode, multinomial,
+                                     rand, randn)
 from course_lib.models.latent_mixture import LatentMixture  # noqa: F401  (the VAE's ex-post prior, notebook 03)
 
 LIKELIHOODS = ("categorical", "bernoulli")

@@ -208,7 +208,8 @@ def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: i
         cov = metrics.mode_coverage(model.sample(2500, generator=g), toy.modes, toy.std)
         summary.update(modes_covered=f"{cov.covered}/{cov.total}",
                        high_quality_fraction=round(cov.high_quality_fraction, 3))
-    checkpoints.save(out, model, model.config_dict(), family="gan", dataset=dataset, seed=seed, loss=str(opt["loss"]), **summary)
+    checkpoints.save(out, model, model.config_dict(), family="gan", dataset=dataset, seed=seed, loss=str(opt["loss"]),
+                     **summary)
     return summary
 
 

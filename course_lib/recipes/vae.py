@@ -73,7 +73,8 @@ def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: i
                "test_elbo_nats": round(elbo, 2), f"test_iw_nll_nats_k{eval_k}": round(nll, 2),
                "test_iw_bits_per_dim": round(float(bits_per_dim(nll, D)), 4)}
     extra = {} if conditional else {"latent_mixture": LatentMixture.fit(model, train.images, seed=seed).state()}
-    checkpoints.save(out, model, model.config_dict(), family="vae", dataset=dataset, seed=seed, beta=beta, **extra, **summary)
+    checkpoints.save(out, model, model.config_dict(), family="vae", dataset=dataset, seed=seed, beta=beta, **extra,
+                     **summary)
     return summary
 
 
@@ -101,6 +102,8 @@ def cli_sample(path: Path, *, n: int, seed: int, out: Path | None, options: dict
     chosen = sampler_options(model, meta, options)
     labels = samples.labels_for(n, model.num_classes, options)
     gen = torch.Generator().manual_seed(seed)
-    z = LatentMixture.from_state(meta["latent_mixture"]).sample(n, generator=gen) if chosen["prior"] == "mixture" else None
+    z = None                                                                          # codes from N(0, I)
+    if chosen["prior"] == "mixture":
+        z = LatentMixture.from_state(meta["latent_mixture"]).sample(n, generator=gen)   # (n, latent_dim)
     images = model.sample(n, labels=labels, generator=gen, pixels=chosen["pixels"], z=z)
     return samples.write_npz(out, images, labels)
