@@ -38,7 +38,14 @@ def train(dataset: str, seconds: float, options: dict):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "diffusion.pt"
         summary = recipe.cli_train(dataset=dataset, seconds=seconds, steps=None, seed=0, out=path, options=options)
-        return summary, checkpoints.load(path, diff_lib.build)
+        return summary, checkpoints.load(path, diff_lib.Diffusion.from_config)
+
+
+def default_sampler(model) -> tuple[str, dict]:
+    """The sampler `genai-course sample` runs with no --option (recipes.diffusion.sampler_options), and its name."""
+    kw = recipe.sampler_options(model, {})
+    name = kw["sampler"] + (f"{kw['steps']}" if "steps" in kw else "1000") + (f"_eta{kw['eta']:g}" if kw.get("eta") else "")
+    return name, kw
 
 
 def timed(fn):
@@ -58,6 +65,11 @@ def grid_row(seconds: float, n: int) -> dict:
         row[f"modes_{name}"] = f"{cov.covered}/{cov.total}"
         row[f"high_quality_pct_{name}"] = round(100 * cov.high_quality_fraction, 1)
         row[f"sample_s_{name}"] = sec
+    name, kw = default_sampler(model)           # the figure of `genai-course sample`'s default
+    x, sec = timed(lambda: model.sample(n, generator=torch.Generator().manual_seed(0), **kw))
+    cov = metrics.mode_coverage(x, toy.modes, toy.std)
+    row.update(default=name, modes_default=f"{cov.covered}/{cov.total}",
+               high_quality_pct_default=round(100 * cov.high_quality_fraction, 1), sample_s_default=sec)
     cov_ok = row["modes_ddpm1000"] == "25/25" and row["high_quality_pct_ddpm1000"] >= 90
     row.update(target="25/25 modes, >= 90% HQ (full chain)", met="yes" if cov_ok else "no")
     return row
@@ -82,6 +94,9 @@ def digit_rows(seconds: float, n: int) -> list[dict]:
         row[f"fd_{name}"], row[f"sample_s_{name}"] = round(fds[name], 2), sec
         if name == "ddpm1000":
             row["classes_present_ddpm1000"] = int((metrics.classify_digits(x).bincount(minlength=10) > 0).sum())
+    name, kw = default_sampler(model)           # the figure of `genai-course sample`'s default
+    x, sec = timed(lambda: model.sample(n, generator=g(), **kw))
+    row.update(default=name, fd_default=round(metrics.digit_frechet_distance(x, test.images), 2), sample_s_default=sec)
     row["fd_ratio_ddpm1000_vs_real"] = round(fds["ddpm1000"] / fd_real, 2)
     row["fd_ratio_ddim25_vs_ddpm1000"] = round(fds["ddim25"] / fds["ddpm1000"], 2)
     row["fd_ratio_ddim25_eta0.5_vs_ddpm1000"] = round(fds["ddim25_eta0.5"] / fds["ddpm1000"], 2)
@@ -109,6 +124,11 @@ def digit_rows(seconds: float, n: int) -> list[dict]:
     fd_full = metrics.digit_frechet_distance(x, test.images)
     row["class_acc_pct_s1_ddpm1000"], row["fd_s1_ddpm1000"] = round(100 * acc_full, 1), round(fd_full, 2)
     row["fd_ratio_s1_ddpm1000_vs_real"], row["sample_s_s1_ddpm1000"] = round(fd_full / fd_real, 2), sec
+    name, kw = default_sampler(model)           # the figure of `genai-course sample`'s default (guidance 1)
+    x, sec = timed(lambda: model.sample(n, labels=labels, guidance=1.0, generator=g(), **kw))
+    row.update(default=name, fd_default=round(metrics.digit_frechet_distance(x, test.images), 2),
+               class_acc_pct_default=round(100 * float((metrics.classify_digits(x) == labels).float().mean()), 1),
+               sample_s_default=sec)
     row.update(target=">= 98% classified as requested (best guidance scale)", met="yes" if best >= 0.98 else "no")
     rows.append(row)
     return rows
@@ -165,6 +185,9 @@ def main(argv=None) -> int:
         "held-out ones give 1.92, 360 give 2.65). DDIM: evenly spaced steps from 999 to 0, eta = 0 unless noted, eps "
         "recomputed from the clipped x0. The conditional model samples labels 0..9 in turn; guidance s: eps = eps_null "
         "+ s (eps_label - eps_null) (s = 1 plain conditional); class accuracy by the shipped classifier.",
+        "default / *_default: the sampler `genai-course sample` runs with no --option (recipes.diffusion.SAMPLE_DEFAULTS: "
+        "the full DDPM chain for points, DDIM 50 with eta 0 for images, guidance 1 for conditional models) and its own "
+        "figure on the same model and seed.",
         "load_avg_1min (2 cores) is the 1-minute load average at the end of each row; above 1 means another job "
         "shared the machine and the run got fewer training steps than it would on a quiet machine.",
         "Tried on digits (150 s each, 1 thread, unconditional unless noted): eps against v prediction at load 1.9, "

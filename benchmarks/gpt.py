@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from course_lib import bench, checkpoints, config
+from course_lib import bench, config
 from course_lib.models import gpt as gpt_lib
 from course_lib.recipes import gpt as recipe
 
@@ -59,9 +59,8 @@ def main(argv=None) -> int:
         path = Path(tmp) / "gpt.pt"
         summary = recipe.cli_train(dataset="shakespeare", seconds=seconds, steps=None, seed=0, out=path,
                                     options={})
-        ckpt = checkpoints.read(path)
+        model = gpt_lib.GPT.from_checkpoint(path)
     print(summary, flush=True)
-    model = gpt_lib.GPT.from_checkpoint(ckpt)
     cfg = model.config
     val = summary["val_loss (nats/char)"]
     rows = [{"what": f"validation loss after {seconds:.0f} s (nats/char)", "value": f"{val:.3f}",

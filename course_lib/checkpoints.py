@@ -6,8 +6,8 @@ torch.load(weights_only=True), which refuses to run pickled code, so a downloade
 execute anything. Saving goes to a temp file first and is then renamed into place, so a crash
 mid-save never leaves a half-written checkpoint (the previous one stays as it was).
 
-    checkpoints.save(path, model, {"vocab_size": 27, "hidden": 128}, steps=2000)
-    model = checkpoints.load(path, CharMLP)          # CharMLP(**config), weights loaded, eval mode
+    checkpoints.save(path, model, model.config_dict(), steps=2000)
+    model = checkpoints.load(path, CharMLP.from_config)   # rebuilt from the config, weights loaded, eval mode
 """
 from __future__ import annotations
 
@@ -112,11 +112,9 @@ def _mismatch(model_state: dict, ckpt_state: dict) -> list[str]:
     return problems
 
 
-def load(path, build) -> torch.nn.Module:
-    """Rebuild the model from the saved config and load its weights; returned in eval mode.
-
-    build: the model class (called as build(**config)) or any callable build(config) -> nn.Module.
-    """
+def load_with_meta(path, build) -> tuple[torch.nn.Module, dict]:
+    """load(path, build) and the checkpoint's meta dict (what else the trainer saved: a tokenizer, a
+    fitted latent mixture, figures), from one read of the file."""
     ckpt = read(path)
     config = ckpt["config"]
     try:
@@ -132,4 +130,13 @@ def load(path, build) -> torch.nn.Module:
         raise CheckpointError(f"{path} does not match the model built from its config: "
                               + "; ".join(problems))
     model.load_state_dict(ckpt["state_dict"])
-    return model.eval()
+    return model.eval(), ckpt["meta"]
+
+
+def load(path, build) -> torch.nn.Module:
+    """Rebuild the model from the saved config and load its weights; returned in eval mode.
+
+    build: the model class (called as build(**config)) or any callable build(config) -> nn.Module,
+    e.g. a family's `Model.from_config` (the protocol of course_lib.models).
+    """
+    return load_with_meta(path, build)[0]

@@ -91,19 +91,25 @@ def _train(args) -> int:
 def _sample(args) -> int:
     """genai-course sample CKPT --n N --out SAMPLES.npz (images) or --prompt TEXT --n-tokens N (text).
 
-    The checkpoint's meta["family"] names the module; its cli_sample(ckpt, n=, seed=, out=, options=)
-    writes the samples (images: float32 in [0, 1], shape (N, 1, H, W), plus labels when conditional).
+    The checkpoint's meta["family"] names the module; its cli_sample(path, n=, seed=, out=, options=)
+    loads the model through course_lib.checkpoints (whose messages name any mismatch) and writes the samples (images: float32 in [0, 1], shape (N, 1, H, W), plus labels when conditional).
     """
     from course_lib import checkpoints
-    ckpt = checkpoints.read(args.checkpoint)
+    try:
+        ckpt = checkpoints.read(args.checkpoint)
+    except checkpoints.CheckpointError as err:
+        raise SystemExit(f"error: {err}") from None
     family = ckpt["meta"].get("family")
     if family is None:
         raise SystemExit(f"error: {args.checkpoint} has no meta['family']; was it written by `genai-course train`?")
     options = _options(args.option)
     if args.prompt is not None:
         options.update(prompt=args.prompt, n_tokens=args.n_tokens)
-    result = _family_module(family).cli_sample(ckpt, n=args.n, seed=args.seed,
-                                               out=Path(args.out) if args.out else None, options=options)
+    try:
+        result = _family_module(family).cli_sample(Path(args.checkpoint), n=args.n, seed=args.seed,
+                                                   out=Path(args.out) if args.out else None, options=options)
+    except checkpoints.CheckpointError as err:      # a config or weights that do not fit: say which
+        raise SystemExit(f"error: {err}") from None
     if result is not None:
         print(result)
     return 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import random
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -136,3 +137,19 @@ def progress(*args, **kwargs):
     else:
         from tqdm.auto import tqdm
     return tqdm(*args, **kwargs)
+
+
+@contextmanager
+def environ(values: dict):
+    """Set environment variables for the block (kernels started inside inherit them), then put every one
+    back as it was, unset ones unset, also when the block raises."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

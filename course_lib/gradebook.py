@@ -27,7 +27,7 @@ from typing import Mapping
 
 import nbformat
 
-from course_lib import grading, sandbox
+from course_lib import config, grading, sandbox
 from course_lib.config import progress
 from course_lib.course import REPO_ROOT, course_folder
 
@@ -163,25 +163,17 @@ def isolated_env(course: Path, sandbox_mode: str | None = "auto"):
     """
     scratch = Scratch(course, *sandbox.choose(sandbox_mode)) if sandbox_mode is not None else None
     root = scratch.root if scratch else Path(tempfile.mkdtemp(prefix="genai-grade-"))
-    keys = ("PATH", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "JUPYTER_PATH", "COURSE_FAST", "OMP_NUM_THREADS")
-    saved = {k: os.environ.get(k) for k in keys}
-    os.environ["COURSE_FAST"] = "1"
-    os.environ["OMP_NUM_THREADS"] = "1"
-    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), saved["PATH"] or ""])
-    os.environ["JUPYTER_RUNTIME_DIR"] = str(root / "runtime")  # kernels' connection files
-    os.environ["IPYTHONDIR"] = str(root / "ipython")  # the kernels' IPython profile
-    os.environ["JUPYTER_PATH"] = os.pathsep.join([str(root / "share")] + ([saved["JUPYTER_PATH"]]
-                                                                         if saved["JUPYTER_PATH"] else []))
+    path, jupyter_path = os.environ.get("PATH"), os.environ.get("JUPYTER_PATH")
+    env = {"COURSE_FAST": "1", "OMP_NUM_THREADS": "1",
+           "PATH": os.pathsep.join([str(Path(sys.executable).parent), path or ""]),
+           "JUPYTER_RUNTIME_DIR": str(root / "runtime"),  # kernels' connection files
+           "IPYTHONDIR": str(root / "ipython"),  # the kernels' IPython profile
+           "JUPYTER_PATH": os.pathsep.join([str(root / "share")] + ([jupyter_path] if jupyter_path else []))}
     try:
-        with warnings.catch_warnings():
+        with config.environ(env), warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Object of type .* not in session")  # nbgrader's noise
             yield scratch
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -11,6 +11,8 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
+from course_lib import config
+
 
 @dataclass
 class RunResult:
@@ -29,17 +31,8 @@ def course_mode(fast: bool):
     COURSE_HEADLESS=1 too: a kernel cannot tell that nbclient drives it, and without it widgets would
     render only a widget view, so the saved notebook would show no figure on GitHub or in a preview.
     """
-    new = {"COURSE_FAST": "1" if fast else "0", "COURSE_HEADLESS": "1"}
-    old = {key: os.environ.get(key) for key in new}
-    os.environ.update(new)
-    try:
+    with config.environ({"COURSE_FAST": "1" if fast else "0", "COURSE_HEADLESS": "1"}):
         yield
-    finally:
-        for key, value in old.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def run_notebook(path: Path, out: Path | None, *, fast: bool = False, timeout: int = 900,

@@ -41,6 +41,16 @@ def _load_json(path, cls):
         raise ValueError(f"{path} is not a {cls.__name__} file written by {cls.__name__}.save ({err})") from None
 
 
+def _look_up(ids, table: dict) -> list:
+    """[table[i] for i in ids], ids a list of ints or a 1-D tensor/array, each checked to be a known id."""
+    if hasattr(ids, "tolist"):  # torch tensor or numpy array
+        ids = ids.tolist()
+    for i in ids:
+        if isinstance(i, bool) or not isinstance(i, int) or i not in table:
+            raise ValueError(f"ids must be ints in [0, {len(table) - 1}], got {i!r}")
+    return [table[i] for i in ids]
+
+
 class CharTokenizer:
     """One id per character; ids follow the order of `chars`.
 
@@ -105,14 +115,7 @@ class CharTokenizer:
 
     def decode(self, ids) -> str:
         """[ids] -> "abc". Accepts a list of ints or a 1-D tensor/array."""
-        if hasattr(ids, "tolist"):  # torch tensor or numpy array
-            ids = ids.tolist()
-        out = []
-        for i in ids:
-            if isinstance(i, bool) or not isinstance(i, int) or i not in self.itos:
-                raise ValueError(f"ids must be ints in [0, {self.vocab_size - 1}], got {i!r}")
-            out.append(self.itos[i])
-        return "".join(out)
+        return "".join(_look_up(ids, self.itos))
 
     def __len__(self) -> int:
         return self.vocab_size
@@ -274,14 +277,7 @@ class BPETokenizer:
     def decode(self, ids) -> str:
         """ids -> str (a 1-D tensor/array works too). Invalid UTF-8 from a sampled id sequence is shown
         as U+FFFD rather than raising, since a model may emit half a multi-byte character."""
-        if hasattr(ids, "tolist"):
-            ids = ids.tolist()
-        parts = []
-        for i in ids:
-            if isinstance(i, bool) or not isinstance(i, int) or i not in self.vocab:
-                raise ValueError(f"ids must be ints in [0, {self.vocab_size - 1}], got {i!r}")
-            parts.append(self.vocab[i])
-        return b"".join(parts).decode("utf-8", errors="replace")
+        return b"".join(_look_up(ids, self.vocab)).decode("utf-8", errors="replace")
 
     def token_str(self, i: int) -> str:
         """A readable form of one token, e.g. ' the' (for tables and plots)."""
@@ -306,3 +302,14 @@ class BPETokenizer:
     @classmethod
     def _from_payload(cls, payload: dict) -> "BPETokenizer":
         return cls(payload["merges"])
+
+
+def tokenizer_from_meta(meta: dict):
+    """Rebuild the tokenizer a GPT checkpoint was trained with (stored as plain lists in its meta by
+    `genai-course train gpt`: {"type": "char", "chars": [...]} or {"type": "bpe", "merges": [...]})."""
+    tok = meta.get("tokenizer") or {}
+    if tok.get("type") == "char":
+        return CharTokenizer(tok["chars"])
+    if tok.get("type") == "bpe":
+        return BPETokenizer(tok["merges"])
+    raise ValueError(f"checkpoint meta has no usable tokenizer (expected type 'char' or 'bpe'), got {tok!r}")

@@ -280,3 +280,33 @@ class EMA:
     @torch.no_grad()
     def copy_to(self, model: torch.nn.Module) -> None:
         model.load_state_dict(self.shadow)
+
+
+# ---------------------------------------------------------------------- batches for fit
+
+def random_rows(*tensors, batch_size: int, generator: torch.Generator | None = None):
+    """A callable () -> a random batch (drawn with replacement) of the same rows of every tensor: X[idx]
+    for one tensor, a tuple (X[idx], Y[idx], ...) for several; a None tensor (no labels) stays None."""
+    n = len(tensors[0])
+    if any(t is not None and len(t) != n for t in tensors):
+        rows = [None if t is None else len(t) for t in tensors]
+        raise ValueError(f"every tensor needs the same number of rows, got {rows}")
+
+    def batch():
+        idx = torch.randint(0, n, (batch_size,), generator=generator)                          # (B,)
+        rows = tuple(None if t is None else t[idx] for t in tensors)
+        return rows[0] if len(rows) == 1 else rows
+    return batch
+
+
+def random_windows(ids: torch.Tensor, block_size: int, batch_size: int, generator=None):
+    """A callable () -> (x, y): random windows of a 1-D id tensor, y = x shifted by one token (language models)."""
+    if ids.dim() != 1 or len(ids) <= block_size:
+        raise ValueError(f"ids must be a 1-D tensor longer than block_size {block_size}, got {tuple(ids.shape)}")
+
+    def batch():
+        start = torch.randint(0, len(ids) - block_size, (batch_size,), generator=generator)   # (B,)
+        offsets = start[:, None] + torch.arange(block_size + 1)                                # (B, T+1)
+        chunk = ids[offsets]
+        return chunk[:, :-1], chunk[:, 1:]                                                     # (B, T) x 2
+    return batch

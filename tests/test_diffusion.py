@@ -8,6 +8,7 @@ import torch
 
 from course_lib import checkpoints, cli, train
 from course_lib.models import diffusion as dm
+from course_lib.recipes import diffusion as recipe
 
 
 @pytest.fixture(autouse=True)
@@ -275,7 +276,7 @@ def test_training_learns_a_shifted_gaussian():
     torch.manual_seed(0)
     m = dm.Diffusion((2,), timesteps=100, hidden=64, depth=2, data_scale=2.0, clip=3.0)
     X = torch.randn(4000, 2, generator=g) * 0.5 + torch.tensor([3.0, -1.0])
-    hist = dm.train_model(m, X, None, steps=600, seconds=None, lr=3e-3, batch_size=256, ema=0.99, generator=g,
+    hist = recipe.train_model(m, X, None, steps=600, seconds=None, lr=3e-3, batch_size=256, ema=0.99, generator=g,
                           progress=False)
     assert len(hist.steps) == 600 and hist.loss[-1] < hist.loss[0]
     for kw in ({}, dict(steps=20, sampler="ddim")):            # the full chain, and 20 DDIM steps

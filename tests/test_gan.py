@@ -103,9 +103,9 @@ def test_bad_config_is_a_clear_error():
     with pytest.raises(ValueError, match="divisible by 4"):
         gan.GAN((1, 10, 10), arch="conv")
     with pytest.raises(ValueError, match="loss must be"):
-        gan.GANTrainer(gan.GAN((2,)), loss="hinge")
+        gan_recipe.GANTrainer(gan.GAN((2,)), loss="hinge")
     with pytest.raises(ValueError, match=r"batch must have shape \(N, 2\) float"):
-        gan.GANTrainer(gan.GAN((2,)))(torch.randn(8, 3))
+        gan_recipe.GANTrainer(gan.GAN((2,)))(torch.randn(8, 3))
 
 
 @pytest.mark.parametrize("loss", gan.LOSSES)
@@ -113,7 +113,7 @@ def test_trainer_step_updates_both_networks(loss):
     torch.manual_seed(0)
     m = gan.GAN((2,), latent_dim=4, hidden=16, depth=2)
     g0, d0 = [p.clone() for p in m.G.parameters()], [p.clone() for p in m.D.parameters()]
-    out = gan.GANTrainer(m, loss=loss, n_critic=2)(torch.randn(16, 2))
+    out = gan_recipe.GANTrainer(m, loss=loss, n_critic=2)(torch.randn(16, 2))
     assert {"d_loss", "g_loss"} <= set(out) and all(math.isfinite(v) for v in out.values())
     assert ("gp" in out) == (loss == "wgan-gp")
     assert any(not torch.equal(a, b) for a, b in zip(g0, m.G.parameters()))
@@ -125,7 +125,7 @@ def test_fit_learns_a_shifted_gaussian():
     g = torch.Generator().manual_seed(0)
     torch.manual_seed(0)
     m = gan.GAN((2,), latent_dim=2, hidden=32, depth=2)
-    trainer = gan.GANTrainer(m, lr=2e-3, generator=g)
+    trainer = gan_recipe.GANTrainer(m, lr=2e-3, generator=g)
     hist = fit(m, None, lambda: torch.randn(64, 2, generator=g) * 0.5 + 3.0, step_fn=trainer, steps=400,
                progress=False)
     assert set(hist.logs) == {"d_loss", "g_loss"} and len(hist.steps) == 400
@@ -198,20 +198,20 @@ def test_translate_moves_pixels_by_at_most_shift():
     img = torch.zeros(64, 1, 5, 5)
     img[:, 0, 2, 2] = 1.0                                     # one bright pixel in the middle
     g = torch.Generator().manual_seed(0)
-    out = gan.translate(img, 1, generator=g)
+    out = gan_recipe.translate(img, 1, generator=g)
     assert out.shape == img.shape and torch.allclose(out.sum((1, 2, 3)), torch.ones(64))  # moved, not lost
     pos = out[:, 0].flatten(1).argmax(1)
     rows, cols = pos // 5, pos % 5
     assert rows.min() == 1 and rows.max() == 3 and cols.min() == 1 and cols.max() == 3  # every shift in [-1, 1]
-    assert torch.equal(out, gan.translate(img, 1, generator=torch.Generator().manual_seed(0)))  # seeded
-    assert torch.equal(gan.translate(img, 0), img)
+    assert torch.equal(out, gan_recipe.translate(img, 1, generator=torch.Generator().manual_seed(0)))  # seeded
+    assert torch.equal(gan_recipe.translate(img, 0), img)
     x = torch.rand(2, 1, 4, 4, requires_grad=True)
-    gan.translate(x, 1, generator=g).sum().backward()       # differentiable: it can see the generator's fakes
+    gan_recipe.translate(x, 1, generator=g).sum().backward()       # differentiable: it can see the generator's fakes
     assert set(x.grad.unique().tolist()) <= {0.0, 1.0} and x.grad.sum() > 0   # pixels moved: gradient 1, cut off: 0
     with pytest.raises(ValueError, match="images"):
-        gan.translate(torch.randn(4, 2))
+        gan_recipe.translate(torch.randn(4, 2))
     with pytest.raises(ValueError, match="shift"):
-        gan.translate(img, -1)
+        gan_recipe.translate(img, -1)
 
 
 def test_mixture_latent_scale_batchnorm_and_spectral_norm():
@@ -236,18 +236,18 @@ def test_mixture_latent_scale_batchnorm_and_spectral_norm():
 def test_trainer_r1_ema_augment_options():
     torch.manual_seed(0)
     m = gan.GAN((1, 8, 8), latent_dim=4, hidden=16, arch="conv", pack=2)
-    t = gan.GANTrainer(m, r1=1.0, augment=1, ema=0.9, generator=torch.Generator().manual_seed(0))
+    t = gan_recipe.GANTrainer(m, r1=1.0, augment=1, ema=0.9, generator=torch.Generator().manual_seed(0))
     out = t(torch.rand(8, 1, 8, 8))
     assert "r1" in out and out["r1"] >= 0 and math.isfinite(out["d_loss"])
     before = [p.clone() for p in m.G.parameters()]
     t.apply_ema()                                                    # averaged weights differ from the last ones
     assert any(not torch.equal(a, b) for a, b in zip(before, m.G.parameters()))
     with pytest.raises(ValueError, match="r1"):
-        gan.GANTrainer(m, r1=-1.0)
+        gan_recipe.GANTrainer(m, r1=-1.0)
     with pytest.raises(ValueError, match="ema"):
-        gan.GANTrainer(m, ema=1.0)
+        gan_recipe.GANTrainer(m, ema=1.0)
     with pytest.raises(ValueError, match="for images"):
-        gan.GANTrainer(gan.GAN((2,)), augment=1)
+        gan_recipe.GANTrainer(gan.GAN((2,)), augment=1)
 
 
 def test_toy_defaults_are_deterministic_for_a_seed(tmp_path):

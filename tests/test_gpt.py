@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_lib.models.gpt import GPT, GPTConfig, KVCache, attention, causal_mask, evaluate_loss, sample_next
+from course_lib.models.gpt import GPT, GPTConfig, KVCache, attention, causal_mask, sample_next
 
 
 def small(**kw):
@@ -113,15 +113,14 @@ def test_bad_inputs_raise_clear_errors():
 
 def test_learns_a_repeating_sequence_and_checkpoint_round_trip(tmp_path):
     from course_lib import checkpoints
-    from course_lib.models.gpt import random_batches
-    from course_lib.train import fit
+    from course_lib.train import fit, random_windows
     torch.manual_seed(0)
     ids = torch.arange(200) % 7                               # 0 1 2 ... 6 0 1 ...: fully predictable
     model = GPT(GPTConfig(vocab_size=7, block_size=8, n_layer=1, n_head=2, n_embd=16))
-    before = evaluate_loss(model, ids)
-    fit(model, lambda m, b: m(*b)[1], random_batches(ids, 8, 16, torch.Generator().manual_seed(0)),
+    before = model.nll(ids)
+    fit(model, lambda m, b: m(*b)[1], random_windows(ids, 8, 16, torch.Generator().manual_seed(0)),
         lr=1e-2, steps=60, progress=False)
-    after = evaluate_loss(model, ids)
+    after = model.nll(ids)
     assert before > 1.5 and after < 0.3
     path = checkpoints.save(tmp_path / "g.pt", model, model.config_dict(), family="gpt")
     again = GPT.from_checkpoint(path)

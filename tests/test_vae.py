@@ -25,7 +25,7 @@ def test_shapes_categorical_and_bernoulli(digits):
     mu, logvar = m.encode(x)
     assert mu.shape == logvar.shape == (5, 4)
     assert m.decode(mu).shape == (5, 17, 8, 8)              # 17 logits per pixel
-    assert m.elbo(x).shape == (5,) and m.log_prob_iw(x, k=3).shape == (5,)
+    assert m.elbo(x).shape == (5,) and m.nll(x, k=3).shape == (5,)
     s = m.sample(6)
     assert s.shape == (6, 1, 8, 8) and s.min() >= 0 and s.max() <= 1
     grains = m.sample(6, pixels="sample", generator=torch.Generator().manual_seed(0))
@@ -64,8 +64,8 @@ def test_elbo_below_iw_bound_below_zero(digits):
     g = lambda: torch.Generator().manual_seed(1)
     with torch.no_grad():
         # Average the one-sample ELBO over many draws so the comparison is not noise.
-        elbo = m.log_prob_iw(x.repeat(50, 1, 1, 1), k=1, generator=g()).view(50, 16).mean(0)
-        iw = m.log_prob_iw(x, k=200, generator=g())
+        elbo = -m.nll(x.repeat(50, 1, 1, 1), k=1, generator=g()).view(50, 16).mean(0)
+        iw = -m.nll(x, k=200, generator=g())
     assert (iw <= 0).all()
     assert (elbo <= iw + 1e-3).all()
     assert iw.mean() > elbo.mean()                          # k = 200 is tighter than k = 1
@@ -88,7 +88,7 @@ def test_iwae_loss_is_the_negative_importance_weighted_bound(digits):
     torch.manual_seed(4)
     loss = m.loss(x, k=5)
     torch.manual_seed(4)
-    bound = m.log_prob_iw(x, k=5)                           # same draws from the global generator
+    bound = -m.nll(x, k=5)                          # same draws from the global generator
     assert torch.allclose(loss, -bound.mean(), atol=1e-5)
 
 
@@ -137,7 +137,7 @@ def test_conditional_vae_uses_labels(digits):
     torch.manual_seed(0)
     m = ConditionalVAE(latent_dim=4, hidden=32)
     x, y = digits.images[:6], digits.labels[:6]
-    assert m.elbo(x, y).shape == (6,) and m.log_prob_iw(x, k=2, y=y).shape == (6,)
+    assert m.elbo(x, y).shape == (6,) and m.nll(x, labels=y, k=2).shape == (6,)
     z = torch.zeros(2, 4)
     a = m.decode(z, torch.tensor([0, 0]))
     b = m.decode(z, torch.tensor([0, 7]))
@@ -158,7 +158,7 @@ def test_bad_inputs_raise_clear_errors(digits):
     with pytest.raises(ValueError, match=r"z must have shape \(B, 4\)"):
         m.decode(torch.zeros(2, 5))
     with pytest.raises(ValueError, match="k must be a positive int"):
-        m.log_prob_iw(digits.images[:2], k=0)
+        m.nll(digits.images[:2], k=0)
     with pytest.raises(ValueError, match="n must be a positive int"):
         m.sample(0)
     with pytest.raises(ValueError, match="unconditional"):

@@ -1,17 +1,47 @@
 """The model families of the course: the mathematics only, one short file (or small package) per family.
 
-bigram and char_mlp (notebooks 01-02), vae (03), gan (04), gpt (05-06), diffusion (07); shared input checks
-in `inputs`, the diffusion denoisers in `denoisers`. Tuned defaults, training on a step or time budget and
-the `genai-course train/sample` adapters of a family live in `course_lib.recipes.<family>`, not here.
+bigram and char_mlp (notebooks 01-02), vae (03, with its ex-post prior in `latent_mixture`), gan (04),
+gpt (05-06), diffusion (07); what they share at the door (input checks, random draws on any device, the
+eval-mode wrapper of `sample`, the config round trip) in `inputs`. Tuned defaults, training on a step or
+time budget, training steps (GANTrainer) and the `genai-course train/sample` adapters of a family live in
+`course_lib.recipes.<family>`, never here: models import neither recipes nor the CLI.
 
-The family protocol, which every family follows (new families from the start; the older ones still differ
-in places, e.g. GPT's `generate`, the VAE's `y` and `log_prob_iw`, and are being moved onto it):
+The family protocol, which every family in FAMILIES follows (tests/test_protocol.py runs it on each):
 - a config: `Model.from_config(cfg)` builds the model from a plain dict and `model.config_dict()` returns
-  that dict; checkpoints store it beside the state_dict and load through `course_lib.checkpoints`;
-- `model.sample(n, *, labels=None, generator=None)`: n samples, drawn in eval mode on the model's device
-  (a generator on another device is allowed; one helper places the random draws);
-- one name per likelihood, with its unit: `nll(x)` in nats per example where the family has a likelihood
-  (bits per dimension through course_lib.metrics); a GAN has none;
-- conditioning by `labels`, int64 of shape (n,), everywhere;
+  that dict; checkpoints store it beside the state_dict and load through
+  `course_lib.checkpoints.load(path, Model.from_config)` (the bigram, a table counted by `fit`, has a
+  config but no weights to checkpoint);
+- `model.sample(n, *, labels=None, generator=None, ...)`: n samples drawn in eval mode (the previous
+  train/eval mode is restored afterwards) on the model's device; a generator on another device is allowed
+  (the draws go through `inputs.randn`/`multinomial`), and the same seed gives the same samples. GPT's
+  `sample` starts from a single start token; `generate` continues a prompt;
+- one name per likelihood, `nll`, with its unit: nats per example, a (B,) tensor, for images (the VAE's
+  importance-weighted bound, `nll(x, k=...)`); mean nats per token (per character) over the given text,
+  a float, for the language models (bigram, char_mlp, gpt). Bits per dimension through course_lib.metrics.
+  A GAN has no likelihood, and the diffusion models here report none (their variational bound is not
+  computed), so neither has `nll`;
+- conditioning by `labels`, int64 of shape (n,), everywhere; an unconditional model refuses labels with
+  a clear error instead of ignoring them;
 - `genai-course train FAMILY` and `genai-course sample CKPT` through `course_lib.recipes.<family>`.
 """
+from __future__ import annotations
+
+import importlib
+
+FAMILIES = {  # name -> (module, class): every family the protocol test runs; the modules load on first use
+    "bigram": ("course_lib.models.bigram", "BigramModel"),
+    "char_mlp": ("course_lib.models.char_mlp", "CharMLP"),
+    "vae": ("course_lib.models.vae", "VAE"),
+    "conditional_vae": ("course_lib.models.vae", "ConditionalVAE"),
+    "gan": ("course_lib.models.gan", "GAN"),
+    "gpt": ("course_lib.models.gpt", "GPT"),
+    "diffusion": ("course_lib.models.diffusion", "Diffusion"),
+}
+
+
+def family(name: str) -> type:
+    """The model class of a family by name, e.g. family("vae").from_config(checkpoint_config)."""
+    if name not in FAMILIES:
+        raise KeyError(f"unknown model family {name!r}; known: {', '.join(FAMILIES)}")
+    module, cls = FAMILIES[name]
+    return getattr(importlib.import_module(module), cls)

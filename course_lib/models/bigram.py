@@ -11,6 +11,7 @@ import math
 
 import torch
 
+from course_lib.models.inputs import check_labels, check_n, multinomial
 from course_lib.tokenizers import CharTokenizer, check_words
 
 
@@ -22,6 +23,18 @@ class BigramModel:
         self.counts: torch.Tensor | None = None  # (V, V) float32 pair counts
         self.probs: torch.Tensor | None = None  # (V, V) float32, each row sums to 1
         self.smoothing: float | None = None
+
+    @classmethod
+    def from_config(cls, config: dict) -> "BigramModel":
+        """An unfitted model with the tokenizer of `config_dict()` ({"chars", "boundary"}): the table itself
+        is counted from words by fit(), it has no weights to load."""
+        return cls(CharTokenizer(config["chars"], boundary=config["boundary"]))
+
+    def config_dict(self) -> dict:
+        if self.tokenizer is None:
+            raise RuntimeError("the model has no tokenizer yet: call model.fit(words) first")
+        tok = self.tokenizer
+        return {"chars": "".join(tok.itos[i] for i in range(tok.vocab_size)), "boundary": tok.boundary}
 
     def _pairs(self, words) -> tuple[torch.Tensor, torch.Tensor]:
         """All (current, next) id pairs of ".word." for every word: two (P,) int64 tensors."""
@@ -72,12 +85,13 @@ class BigramModel:
         return -probs[a, c].log().mean().item()
 
     @torch.no_grad()
-    def sample(self, n: int, temperature: float = 1.0, generator: torch.Generator | None = None,
+    def sample(self, n: int, *, labels=None, generator: torch.Generator | None = None, temperature: float = 1.0,
                max_len: int = 50) -> list[str]:
         """Draw `n` words, all in parallel. temperature < 1 sharpens the rows (safer, less varied),
-        > 1 flattens them (more varied, more nonsense); p_T(c) is proportional to p(c) ** (1/T)."""
-        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise ValueError(f"n must be a positive int, got {n!r}")
+        > 1 flattens them (more varied, more nonsense); p_T(c) is proportional to p(c) ** (1/T).
+        Unconditional: no labels."""
+        check_n(n)
+        check_labels(labels, n, 0, "bigram model")
         if not isinstance(temperature, (int, float)) or not temperature > 0 or math.isinf(temperature):
             raise ValueError(f"temperature must be a finite number > 0, got {temperature!r} "
                              "(for the most likely character use a small value such as 0.01)")
@@ -87,7 +101,7 @@ class BigramModel:
         out = torch.full((n, max_len), end, dtype=torch.long)  # (n, max_len)
         done = torch.zeros(n, dtype=torch.bool)  # (n,)
         for t in range(max_len):
-            cur = torch.multinomial(probs[cur], 1, generator=generator).squeeze(1)  # (n,)
+            cur = multinomial(probs[cur], 1, generator=generator).squeeze(1)  # (n,)
             out[:, t] = torch.where(done, end, cur)
             done |= cur == end
             if done.all():

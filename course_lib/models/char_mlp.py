@@ -20,6 +20,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from course_lib.models.inputs import check_labels, check_n, device_of, eval_mode, multinomial
 from course_lib.tokenizers import CharTokenizer, check_words
 
 
@@ -64,7 +65,7 @@ class CharMLP(nn.Module):
             raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
         self.tokenizer = tokenizer
         V = tokenizer.vocab_size
-        # Everything needed to rebuild the model (checkpoints.save(path, model, model.config)).
+        # Everything needed to rebuild the model (checkpoints.save(path, model, model.config_dict())).
         self.config = dict(chars="".join(tokenizer.itos[i] for i in range(V)), boundary=tokenizer.boundary,
                            context=context, n_embd=n_embd, n_hidden=n_hidden, dropout=dropout)
         self.wte = nn.Embedding(V, n_embd)                   # one n_embd vector per character
@@ -81,10 +82,13 @@ class CharMLP(nn.Module):
 
     @classmethod
     def from_config(cls, config: dict) -> "CharMLP":
-        """Rebuild from `model.config` (e.g. checkpoints.load(path, CharMLP.from_config))."""
+        """Rebuild from `model.config_dict()` (e.g. checkpoints.load(path, CharMLP.from_config))."""
         config = dict(config)
         tok = CharTokenizer(config.pop("chars"), boundary=config.pop("boundary"))
         return cls(tok, **config)
+
+    def config_dict(self) -> dict:
+        return dict(self.config)
 
     @property
     def context(self) -> int:
@@ -111,19 +115,16 @@ class CharMLP(nn.Module):
         h = torch.tanh(self.ln(self.fc(x)))        # (B, n_hidden)
         return self.head(self.drop(h))             # (B, V)
 
-    @torch.no_grad()
+    @eval_mode
     def nll(self, words) -> float:
         """Mean negative log-likelihood per predicted character in nats, the end token included
         (same convention as BigramModel.nll, so the two numbers compare directly). Dropout is off."""
         X, Y = build_dataset(words, self.tokenizer, self.context)
-        device = next(self.parameters()).device
-        was_training = self.training
-        self.eval()
+        device = device_of(self)
         total, chunk = 0.0, 65536                  # chunks keep memory flat on long word lists
         for i in range(0, len(X), chunk):
             logits = self(X[i:i + chunk].to(device))                                  # (b, V)
             total += F.cross_entropy(logits, Y[i:i + chunk].to(device), reduction="sum").item()
-        self.train(was_training)
         return total / len(X)
 
     def log_prob(self, word: str) -> float:
@@ -132,30 +133,26 @@ class CharMLP(nn.Module):
             raise TypeError(f"word must be a str, got {type(word).__name__}")
         return -self.nll([word]) * (len(word) + 1)
 
-    @torch.no_grad()
-    def sample(self, n: int, temperature: float = 1.0, generator: torch.Generator | None = None,
+    @eval_mode
+    def sample(self, n: int, *, labels=None, generator: torch.Generator | None = None, temperature: float = 1.0,
                max_len: int = 50) -> list[str]:
         """Draw `n` words in parallel, one character at a time, each from softmax(logits / temperature).
-        temperature < 1: safer, more common names; > 1: more varied, more nonsense."""
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"n must be a positive int, got {n!r}")
+        temperature < 1: safer, more common names; > 1: more varied, more nonsense. Unconditional: no labels."""
+        check_n(n)
+        check_labels(labels, n, 0, "CharMLP")
         if not isinstance(temperature, (int, float)) or not temperature > 0 or math.isinf(temperature):
             raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")
-        device = next(self.parameters()).device
-        draw_on = generator.device if generator is not None else device   # the generator's device
+        device = device_of(self)
         b = self.tokenizer.stoi[self.tokenizer.boundary]
-        was_training = self.training
-        self.eval()
         window = torch.full((n, self.context), b, dtype=torch.long, device=device)  # (n, ctx)
         out = torch.full((n, max_len), b, dtype=torch.long)                         # (n, max_len)
         done = torch.zeros(n, dtype=torch.bool)                                     # (n,)
         for t in range(max_len):
-            probs = F.softmax(self(window) / temperature, dim=-1).to(draw_on)      # (n, V)
-            nxt = torch.multinomial(probs, 1, generator=generator).squeeze(1).cpu()  # (n,)
-            out[:, t] = torch.where(done, b, nxt)
-            done |= nxt == b
+            probs = F.softmax(self(window) / temperature, dim=-1)                   # (n, V)
+            nxt = multinomial(probs, 1, generator=generator).squeeze(1)              # (n,) on the model's device
+            out[:, t] = torch.where(done, b, nxt.cpu())
+            done |= nxt.cpu() == b
             if done.all():
                 break
-            window = torch.cat([window[:, 1:], nxt.to(device)[:, None]], dim=1)   # (n, ctx)
-        self.train(was_training)
+            window = torch.cat([window[:, 1:], nxt[:, None]], dim=1)               # (n, ctx)
         return [self.tokenizer.decode(row).split(self.tokenizer.boundary)[0] for row in out]

@@ -1,9 +1,16 @@
-"""Input checks the image and point models share (VAE, GAN, diffusion).
+"""What every model family shares at its door: input checks, random draws on the right device, and the
+eval-mode wrapper of `sample`.
 
 A batch of the wrong shape or a label out of range would otherwise fail deep inside the network with a
-matmul error; these checks fail at the door with one message naming what was expected and what came.
+matmul error; the checks fail at the door with one message naming what was expected and what came.
+Random draws go through `randn`/`rand`/`randint`/`multinomial`: torch refuses a CPU generator for a CUDA
+tensor (and the reverse), so each helper draws on the generator's own device and moves the result to the
+model's. With a CPU generator and a CPU model the draws are exactly torch's.
 """
 from __future__ import annotations
+
+import functools
+import inspect
 
 import torch
 
@@ -33,3 +40,100 @@ def check_labels(labels, n: int, num_classes: int, model: str = "model") -> torc
     if n and (labels.min() < 0 or labels.max() >= num_classes):
         raise ValueError(f"labels must be in [0, {num_classes - 1}], got {labels.min().item()}..{labels.max().item()}")
     return labels
+
+
+def check_data_shape(data_shape, arch: str, archs, conv: tuple[str, int]) -> tuple[int, ...]:
+    """data_shape as a tuple of ints, (D,) for points or (C, H, W) for images, and arch one of `archs`;
+    conv = (name, m): that convolutional arch needs square images whose side is a multiple of m."""
+    data_shape = tuple(int(s) for s in data_shape)
+    if arch not in archs:
+        raise ValueError(f"arch must be one of {archs}, got {arch!r}")
+    if len(data_shape) not in (1, 3):
+        raise ValueError(f"data_shape must be (D,) for points or (C, H, W) for images, got {data_shape}")
+    name, m = conv
+    if arch == name and (len(data_shape) != 3 or data_shape[-1] % m or data_shape[-1] != data_shape[-2]):
+        side = "an even side" if m == 2 else f"a side divisible by {m}"
+        raise ValueError(f"arch={name!r} needs square images with {side}, got data_shape {data_shape}")
+    return data_shape
+
+
+def check_n(n) -> int:
+    """The number of samples asked for: a positive int."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive int, got {n!r}")
+    return n
+
+
+# ---------------------------------------------------------------------- random draws on any device
+
+def _on(generator, device):
+    """Where to draw: the generator's device if there is a generator, else the target device."""
+    return generator.device if generator is not None else device
+
+
+def _to(x: torch.Tensor, device) -> torch.Tensor:
+    return x if device is None else x.to(device)
+
+
+def randn(shape, *, generator=None, device=None, dtype=None) -> torch.Tensor:
+    """N(0, 1) draws of `shape` on `device` (default CPU), drawn with `generator` wherever it lives."""
+    return _to(torch.randn(shape, generator=generator, device=_on(generator, device), dtype=dtype), device)
+
+
+def rand(shape, *, generator=None, device=None, dtype=None) -> torch.Tensor:
+    """U(0, 1) draws of `shape` on `device`, as randn."""
+    return _to(torch.rand(shape, generator=generator, device=_on(generator, device), dtype=dtype), device)
+
+
+def randint(low: int, high: int, shape, *, generator=None, device=None) -> torch.Tensor:
+    """int64 draws uniform in [low, high) of `shape` on `device`, as randn."""
+    return _to(torch.randint(low, high, shape, generator=generator, device=_on(generator, device)), device)
+
+
+def multinomial(probs: torch.Tensor, num_samples: int, *, replacement: bool = False, generator=None) -> torch.Tensor:
+    """torch.multinomial on probs (..., K) -> indices (..., num_samples) on probs' device, drawn with
+    `generator` wherever it lives."""
+    idx = torch.multinomial(probs.to(_on(generator, probs.device)), num_samples, replacement, generator=generator)
+    return idx.to(probs.device)
+
+
+# ---------------------------------------------------------------------- sampling and evaluation mode
+
+def eval_mode(method):
+    """Run a module's method under torch.no_grad() in eval mode (dropout off, BatchNorm on its running
+    statistics) and put the previous train/eval mode back afterwards, also when the method raises."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        was_training = self.training
+        self.eval()
+        try:
+            with torch.no_grad():
+                return method(self, *args, **kwargs)
+        finally:
+            self.train(was_training)
+    return wrapper
+
+
+def device_of(module: torch.nn.Module) -> torch.device:
+    """The device of a module's first parameter or buffer (CPU for a module with neither)."""
+    for t in (*module.parameters(), *module.buffers()):
+        return t.device
+    return torch.device("cpu")
+
+
+class Configured:
+    """The config half of the family protocol, for a model built from keyword arguments that it keeps in
+    `self.config`: `Model.from_config(cfg)` builds it, `model.config_dict()` returns a copy of the dict."""
+
+    @classmethod
+    def from_config(cls, config: dict):
+        if not isinstance(config, dict):
+            raise TypeError(f"{cls.__name__}.from_config takes a dict, got {type(config).__name__}")
+        known = set(inspect.signature(cls.__init__).parameters) - {"self"}
+        unknown = sorted(set(config) - known)
+        if unknown:
+            raise ValueError(f"{cls.__name__} config has unknown keys {unknown}; known: {sorted(known)}")
+        return cls(**config)
+
+    def config_dict(self) -> dict:
+        return dict(self.config)

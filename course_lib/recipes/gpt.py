@@ -5,12 +5,13 @@ The tuned defaults (what did best in benchmarks/gpt.py) and the command-line ada
 """
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
-from course_lib.models.gpt import GPT, GPTConfig, evaluate_loss, random_batches, tokenizer_from_meta
+from course_lib.models.gpt import GPT, GPTConfig
+from course_lib.samples import check_options
+from course_lib.tokenizers import tokenizer_from_meta
 
 TEXT_DATASETS = ("shakespeare", "pydoc_topics", "tiny_shakespeare")
 DEFAULTS = dict(tokenizer="char", bpe_vocab=512, n_layer=4, n_head=4, n_embd=128, block_size=64,
@@ -25,9 +26,8 @@ def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: i
 
     from course_lib import checkpoints, config, data
     from course_lib.tokenizers import BPETokenizer, CharTokenizer
-    from course_lib.train import CosineSchedule, fit
+    from course_lib.train import CosineSchedule, fit, random_windows
 
-    from course_lib.samples import check_options
     check_options("gpt", options, DEFAULTS)
     if dataset not in TEXT_DATASETS:
         raise SystemExit(f"error: the gpt family trains on text: one of {', '.join(TEXT_DATASETS)}; got {dataset!r}")
@@ -53,12 +53,12 @@ def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: i
     optimizer = model.configure_optimizer(lr, weight_decay=0.1)
     schedule = CosineSchedule(optimizer, lr, steps=steps, seconds=seconds, warmup=warmup, floor=floor)
 
-    history = fit(model, lambda m, b: m(*b)[1], random_batches(train_ids, cfg.block_size, int(opt["batch_size"]), gen),
+    history = fit(model, lambda m, b: m(*b)[1], random_windows(train_ids, cfg.block_size, int(opt["batch_size"]), gen),
                   optimizer=optimizer, steps=steps, seconds=seconds, grad_clip=1.0, progress=False,
                   on_step=[schedule])
-    val_loss = evaluate_loss(model, val_ids)
+    val_loss = model.nll(val_ids)
     chars_per_token = len(val_text) / len(val_ids)
-    checkpoints.save(out, model, asdict(cfg), family="gpt", dataset=dataset, tokenizer=tok_meta,
+    checkpoints.save(out, model, model.config_dict(), family="gpt", dataset=dataset, tokenizer=tok_meta,
                      steps=len(history.steps), seconds=round(history.seconds, 1), val_loss=val_loss)
     return {"parameters": model.num_params(), "steps": len(history.steps),
             "seconds": round(history.seconds, 1), "train_loss (last)": round(history.loss[-1], 4),
@@ -66,12 +66,14 @@ def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: i
             "val_loss (nats/char)": round(val_loss / chars_per_token, 4)}
 
 
-def cli_sample(ckpt: dict, *, n: int, seed: int, out: Path | None, options: dict) -> str:
+def cli_sample(path: Path, *, n: int, seed: int, out: Path | None, options: dict) -> str:
     """`genai-course sample CKPT --prompt TEXT --n-tokens N`: the prompt and its continuation.
     Options: temperature (default 0.8), top_k, top_p, samples (continuations, default 1). --out writes
     the text (UTF-8) too."""
-    model = GPT.from_checkpoint(ckpt)
-    tok = tokenizer_from_meta(ckpt["meta"])
+    from course_lib import checkpoints
+    check_options("gpt sampling", options, {"prompt", "n_tokens", "temperature", "top_k", "top_p", "samples"})
+    model, meta = checkpoints.load_with_meta(path, GPT.from_config)
+    tok = tokenizer_from_meta(meta)
     prompt = str(options.get("prompt") or "\n")
     n_tokens = int(options.get("n_tokens", 200))
     try:
