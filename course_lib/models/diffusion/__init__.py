@@ -14,7 +14,8 @@ What the network predicts (`prediction`): the noise eps (DDPM), or v = sqrt(abar
 (Salimans & Ho 2022). At the noisiest steps x_t is almost pure noise, so predicting eps is easy and says
 little about the image; x0_hat = (x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t) then divides the network's error
 by sqrt(abar_t), which is 4.9e-5 at t = 999 of the cosine schedule. v turns into x_0 there instead, so a
-few-step deterministic DDIM chain starts from a sensible guess (digits, 150 s: DDIM-25 FD 2.96 with v against 3.41 with eps; the full chain 2.56 and 2.55).
+few-step deterministic DDIM chain starts from a sensible guess (digits, 150 s: DDIM-25 FD 2.96 with v against
+3.41 with eps; the full chain 2.56 and 2.55).
 With v the samplers get x0_hat = sqrt(abar_t) x_t - sqrt(1 - abar_t) v straight from the network (and
 eps = sqrt(1 - abar_t) x_t + sqrt(abar_t) v for the direction): going v -> eps -> x0 would divide by
 sqrt(abar_t) ~ 5e-5 at the last step and lose ~1e-3 to float32 rounding (Diffusion.predict).
