@@ -137,4 +137,6 @@ def evaluate(name: str, kind: str = "check", device="cpu") -> dict:
     """Load a zoo model exactly as users do (SHA-256 checked, float16 -> float32) and evaluate it."""
     from .loading import checkpoint, load
     from .registry import info
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     return evaluate_model(load(name, device=device), info(name), checkpoint(name)["meta"], kind)

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import torch
 
+from . import registry
 from .builders import builder
-from .registry import Entry, info, weights_dir
+from .registry import Entry, info
 
 
 class PretrainedError(RuntimeError):
@@ -34,7 +35,7 @@ def weights_file(name_or_entry):
         yield fetch(entry.url, entry.sha256, f"pretrained-{entry.file}")
         return
     from importlib import resources
-    with resources.as_file(weights_dir().joinpath(entry.file)) as path:
+    with resources.as_file(registry.weights_dir().joinpath(entry.file)) as path:
         if not path.is_file():
             raise PretrainedError(f"the weights of {entry.name!r} ({path}) are missing from the installed "
                                   "package: reinstall genai-course, or rerun scripts/train_pretrained.py "
