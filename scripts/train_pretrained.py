@@ -2,6 +2,7 @@
 
     python scripts/train_pretrained.py                      # every entry, one after another (~20 min here)
     python scripts/train_pretrained.py --only digits-gan    # one entry (repeatable)
+    python scripts/train_pretrained.py --evaluate-only      # no training: re-record the shipped files' figures
 
 Each entry trains through its family's recipe (`cli_train`, the code behind `genai-course train`) on a
 fixed number of steps, seed 0, one CPU thread, so a rerun on the same machine gives the same weights.
@@ -115,6 +116,7 @@ def train_one(name: str, rec: dict, weights: Path, steps: int | None = None) -> 
         full = pretrained.evaluate(name, "full")
         eval_s = time.perf_counter() - t0
         first_load, warm_load = load_seconds(name)
+        os.chmod(staged, 0o644)                           # checkpoints.save writes 0600; package data is public
         os.replace(staged, final)
     finally:
         staged.unlink(missing_ok=True)
@@ -133,9 +135,31 @@ def train_one(name: str, rec: dict, weights: Path, steps: int | None = None) -> 
     return entry.to_json(), row
 
 
+def reevaluate_one(name: str, old_row: dict) -> tuple[dict, dict]:
+    """Evaluate the shipped file again without retraining (after a change to sampling or evaluation code):
+    new `metrics` and `check` in the manifest, the training record kept."""
+    import dataclasses
+    entry = registry.info(name)
+    check = pretrained.evaluate(name, "check")
+    t0 = time.perf_counter()
+    full = pretrained.evaluate(name, "full")
+    eval_s = time.perf_counter() - t0
+    first_load, warm_load = load_seconds(name)
+    entry = registry.register(dataclasses.replace(entry, metrics=full, check=check), replace=True)
+    keep = ("name", "family", "dataset", "steps", "train_s", "load_avg_1min", "size_kb")
+    row = {k: old_row[k] for k in keep if k in old_row}
+    row.update({"load_s_first": round(first_load, 3), "load_s": round(warm_load, 3), "full_eval_s": round(eval_s, 1)})
+    row.update({k: v["value"] for k, v in full.items()})
+    row.update({f"check_{k}": v["value"] for k, v in check.items()})
+    print(f"[{name}] re-evaluated: {json.dumps(row)}", flush=True)
+    return entry.to_json(), row
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", action="append", choices=sorted(RECIPES), help="retrain only this entry (repeatable)")
+    ap.add_argument("--evaluate-only", action="store_true",
+                    help="do not train: evaluate the shipped files again and rewrite their figures")
     args = ap.parse_args(argv)
     weights = Path(registry.weights_dir())
     weights.mkdir(parents=True, exist_ok=True)
@@ -145,7 +169,10 @@ def main(argv=None) -> int:
     old_rows = json.loads(results_path.read_text())["rows"] if results_path.is_file() else []
     rows = {r["name"]: r for r in old_rows}
     for name in args.only or list(RECIPES):
-        entries[name], rows[name] = train_one(name, RECIPES[name], weights)
+        if args.evaluate_only:
+            entries[name], rows[name] = reevaluate_one(name, rows.get(name, {}))
+        else:
+            entries[name], rows[name] = train_one(name, RECIPES[name], weights)
         write_json_atomic(manifest_path, {
             "about": "Written by scripts/train_pretrained.py; do not edit by hand. Weights: float16 parameters "
                      "in course checkpoints; metrics: the full evaluation; check: what tests/test_pretrained.py reruns.",
@@ -154,7 +181,8 @@ def main(argv=None) -> int:
         bench.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
         write_json_atomic(results_path, {
             "title": "Pretrained zoo (issue 13): fixed step budgets, float16 weights, figures as shipped",
-            "command": "python scripts/train_pretrained.py" + "".join(f" --only {n}" for n in (args.only or [])),
+            "command": "python scripts/train_pretrained.py" + (" --evaluate-only" if args.evaluate_only else "")
+                       + "".join(f" --only {n}" for n in (args.only or [])),
             "date": time.strftime("%Y-%m-%d %H:%M"), "machine": bench.machine(),
             "rows": [rows[n] for n in order],
             "notes": [

@@ -29,6 +29,12 @@ def _digits(split: str):
     return data.load("digits", split=split)
 
 
+@lru_cache(maxsize=4)
+def _text(dataset: str, split: str) -> str:
+    from course_lib import data
+    return data.load(dataset, split=split)                  # the plays take seconds to read: once
+
+
 @lru_cache(maxsize=1)
 def _fd_real() -> float:
     """Real train (1,437) vs held-out (360) digits: the reference of every FD ratio."""
@@ -56,9 +62,8 @@ def _gen() -> torch.Generator:
 
 @torch.no_grad()
 def _gpt(model, entry, meta: dict, kind: str) -> dict:
-    from course_lib import data
     from course_lib.models.gpt import evaluate_loss, tokenizer_from_meta
-    text = data.load(entry.dataset, split="val")
+    text = _text(entry.dataset, "val")
     ids = torch.tensor(tokenizer_from_meta(meta).encode(text), dtype=torch.long)
     dev = next(model.parameters()).device
     batches = 50 if kind == "full" else 8
