@@ -75,11 +75,11 @@ class Entry:
         return asdict(self)
 
     def headline(self) -> str:
-        """The first recorded figure as `name value`, for the catalogue table."""
+        """One recorded figure as `name value` for the catalogue table: the FD ratio where there is one."""
         if not self.metrics:
             return "-"
-        key, rec = next(iter(self.metrics.items()))
-        return f"{key} {rec['value']}"
+        key = "fd_ratio" if "fd_ratio" in self.metrics else next(iter(self.metrics))
+        return f"{key} {self.metrics[key]['value']}"
 
 
 _ENTRIES: dict[str, Entry] = {}
