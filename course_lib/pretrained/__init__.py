@@ -1,0 +1,22 @@
+"""A small zoo of pretrained course models, so later notebooks start from decent models offline.
+
+    from course_lib import pretrained
+    pretrained.available()                          # a table: name, family, dataset, size, figure, description
+    gpt = pretrained.load("shakespeare-gpt")        # eval mode, on config.get_device(); SHA-256 checked first
+    tok = pretrained.tokenizer("shakespeare-gpt")   # the tokenizer it was trained with
+    vae = pretrained.load("digits-vae"); mix = pretrained.latent_mixture("digits-vae")
+    pretrained.info("digits-gan").metrics           # what it scored, and how that was measured
+
+The weights ship as float16 inside course checkpoints (course_lib.checkpoints.read works on them) with a
+manifest (weights/manifest.json) of SHA-256s and recorded figures; `python scripts/train_pretrained.py`
+retrains every entry on a fixed step budget and rewrites both. Later modules add their own models with
+`register(...)`, shipped or (too big to ship) downloaded once by URL and checked against a SHA-256.
+"""
+from .builders import BUILDERS, register_builder
+from .evaluate import EVALUATORS, evaluate, evaluate_model
+from .loading import PretrainedError, checkpoint, latent_mixture, load, tokenizer, weights_file
+from .registry import Catalogue, Entry, UnknownModelError, available, info, names, register, unregister
+
+__all__ = ["available", "load", "tokenizer", "latent_mixture", "checkpoint", "info", "names", "register",
+           "unregister", "register_builder", "evaluate", "evaluate_model", "Entry", "Catalogue",
+           "PretrainedError", "UnknownModelError", "BUILDERS", "EVALUATORS", "weights_file"]
