@@ -40,6 +40,12 @@ def _check_plain(value, where: str) -> None:
                         "(str, int, float, bool, None, tensors, and lists/tuples/dicts of them)")
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def save(path, model: torch.nn.Module, config: dict, **meta) -> Path:
     """Write model weights + config (+ any plain meta, e.g. steps=2000) to `path` atomically."""
     if not isinstance(model, torch.nn.Module):
@@ -57,6 +63,7 @@ def save(path, model: torch.nn.Module, config: dict, **meta) -> Path:
     # Temp file in the same folder: os.replace is then an atomic rename on the same file system.
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())   # mkstemp makes 0600; a saved model is an ordinary file (0644 usually)
         with os.fdopen(fd, "wb") as f:
             torch.save(payload, f)
             f.flush()

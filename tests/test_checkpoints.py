@@ -152,3 +152,16 @@ def test_config_the_build_function_rejects(tmp_path):
         checkpoints.load(path, TinyNet)
     with pytest.raises(CheckpointError, match="expected a torch.nn.Module"):
         checkpoints.load(path, lambda cfg: "not a model")
+
+
+def test_saved_checkpoint_has_ordinary_file_permissions(tmp_path):
+    """mkstemp's 0600 must not leak into the checkpoint: others (a grader, a web server) may need to read it."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        path = checkpoints.save(tmp_path / "m.pt", torch.nn.Linear(2, 2), {"in_features": 2, "out_features": 2})
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644

@@ -1,8 +1,8 @@
 """Family name -> a function that builds an untrained model from a checkpoint's config dict.
 
-The zoo's one link to the model classes. Every family is moving to `Model.from_config(config)`; when it
-has, each entry here becomes that call and nothing else in the zoo changes. Later modules add their
-families with `register_builder` (e.g. "clip", "t2i").
+The zoo's one link to the model classes: every family builds through the protocol's
+`Model.from_config(config)` (course_lib.models). Later modules add their families with `register_builder`
+(e.g. "clip", "t2i").
 """
 from __future__ import annotations
 
@@ -11,28 +11,16 @@ from typing import Callable
 import torch
 
 
-def _gpt(config: dict) -> torch.nn.Module:
-    from course_lib.models.gpt import GPT, GPTConfig
-    return GPT(GPTConfig(**config))
-
-
-def _vae(config: dict) -> torch.nn.Module:
-    from course_lib.models import vae
-    return vae.build(config)
-
-
-def _diffusion(config: dict) -> torch.nn.Module:
-    from course_lib.models import diffusion
-    return diffusion.build(config)
-
-
-def _gan(config: dict) -> torch.nn.Module:
-    from course_lib.models import gan
-    return gan.build(config)
+def _from_config(family: str) -> Callable[[dict], torch.nn.Module]:
+    """The protocol's constructor of a model family (course_lib.models.FAMILIES), looked up when first used."""
+    def build(config: dict) -> torch.nn.Module:
+        from course_lib import models
+        return models.family(family).from_config(config)
+    return build
 
 
 BUILDERS: dict[str, Callable[[dict], torch.nn.Module]] = {
-    "gpt": _gpt, "vae": _vae, "diffusion": _diffusion, "gan": _gan}
+    name: _from_config(name) for name in ("gpt", "vae", "diffusion", "gan")}
 
 
 def register_builder(family: str, build: Callable[[dict], torch.nn.Module]) -> None:

@@ -62,13 +62,13 @@ def _gen() -> torch.Generator:
 
 @torch.no_grad()
 def _gpt(model, entry, meta: dict, kind: str) -> dict:
-    from course_lib.models.gpt import evaluate_loss, tokenizer_from_meta
+    from course_lib.tokenizers import tokenizer_from_meta
     text = _text(entry.dataset, "val")
     ids = torch.tensor(tokenizer_from_meta(meta).encode(text), dtype=torch.long)
     dev = next(model.parameters()).device
     batches = 50 if kind == "full" else 8
     T = model.config.block_size
-    loss = evaluate_loss(model, ids.to(dev), batch_size=32, max_batches=batches)
+    loss = model.nll(ids.to(dev), batch_size=32, max_batches=batches)
     windows = min((len(ids) - 1) // T, 32 * batches)
     how = (f"mean next-token loss over the first {windows:,} consecutive {T}-token windows of "
            f"{entry.dataset}'s validation split (plays held out of training)")
@@ -81,14 +81,14 @@ def _gpt(model, entry, meta: dict, kind: str) -> dict:
 @torch.no_grad()
 def _vae(model, entry, meta: dict, kind: str) -> dict:
     from course_lib.metrics import bits_per_dim
-    from course_lib.models.vae import LatentMixture
+    from course_lib.models.latent_mixture import LatentMixture
     test = _digits("test")
     dev = next(model.parameters()).device
     x = test.images.to(dev)
-    y = test.labels.to(dev) if getattr(model, "num_classes", 0) else None
+    labels = test.labels.to(dev) if getattr(model, "num_classes", 0) else None
     k = 500 if kind == "full" else 50
-    elbo = model.elbo(x, y, generator=torch.Generator(dev).manual_seed(SEED)).mean().item()
-    nll = -model.log_prob_iw(x, k=k, y=y, generator=torch.Generator(dev).manual_seed(SEED)).mean().item()
+    elbo = model.elbo(x, labels, generator=torch.Generator(dev).manual_seed(SEED)).mean().item()
+    nll = model.nll(x, labels=labels, k=k, generator=torch.Generator(dev).manual_seed(SEED)).mean().item()
     D = x[0].numel()
     on = f"the 360 held-out digits, seed {SEED}"
     out = {"test_elbo_nats": _rec(elbo, f"mean ELBO (one reparameterised sample) on {on}", 3),
