@@ -112,6 +112,17 @@ def test_classify_scores_captions_and_marginalises_lists(model):
     assert model.training                                        # classify put it back as it was
 
 
+def test_a_class_of_several_fair_captions_beats_one_good_caption(model, monkeypatch):
+    """logsumexp, not max: class 1's two captions (logit 2.5 each) outweigh class 0's one (3.0)."""
+    s = model.logit_scale().item()
+    cos = torch.tensor([3.0 / s, -0.7, 2.5 / s, 2.5 / s])
+    captions = torch.stack([cos, (1 - cos ** 2).sqrt()], 1)                  # (4, 2) unit vectors
+    monkeypatch.setattr(model, "embed_images", lambda images: torch.tensor([[1.0, 0.0]]))
+    monkeypatch.setattr(model, "embed_captions", lambda texts: captions[:len(texts)])
+    assert model.classify(_images(1), [["a red circle", "a blue circle"], ["a red square", "a blue square"]]).item() == 1
+    assert model.classify(_images(1), ["a red circle", "a blue circle", "a red square"]).item() == 0
+
+
 def test_recall_at_k_on_a_small_example():
     scores = torch.tensor([[0.9, 0.1, 0.5], [0.2, 0.3, 0.1], [0.0, 0.1, 0.2]])
     relevant = torch.tensor([[False, False, True], [True, False, False], [False, False, False]])
