@@ -13,7 +13,7 @@ import torch
 from course_lib.models.clip import CLIP
 
 DEFAULTS = {  # what trained best here in benchmarks/multimodal.py; model sizes go to CLIPConfig
-    "mnist_captions": dict(width=32, text_width=64, n_layer=2, n_head=4, embed_dim=64, lr=2e-3, batch_size=256,
+    "mnist_captions": dict(width=16, text_width=64, n_layer=2, n_head=4, embed_dim=64, lr=2e-3, batch_size=128,
                            shift=2),
     "shapes": dict(width=16, text_width=64, n_layer=2, n_head=4, embed_dim=64, lr=2e-3, batch_size=256, shift=0),
 }
