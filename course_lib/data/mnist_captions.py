@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import numpy as np
 import torch
 
 from .captioned import CaptionedData, CaptionGrammar, check_seed

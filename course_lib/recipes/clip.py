@@ -12,7 +12,7 @@ import torch
 
 from course_lib.models.clip import CLIP
 
-DEFAULTS = {  # what trained best here in benchmarks/multimodal.py; model sizes go to CLIPConfig
+DEFAULTS = {  # what benchmarks/multimodal.py trains with (issue 16 targets met); model sizes go to CLIPConfig
     "mnist_captions": dict(width=16, text_width=64, n_layer=2, n_head=4, embed_dim=64, lr=2e-3, batch_size=128,
                            shift=2),
     "shapes": dict(width=16, text_width=64, n_layer=2, n_head=4, embed_dim=64, lr=2e-3, batch_size=256, shift=0),
@@ -68,8 +68,8 @@ def train(model: CLIP, datasets, *, steps: int | None = None, seconds: float | N
     """Fit the model on the datasets' (image, caption) pairs for a step or time budget; returns the History."""
     from course_lib.train import CosineSchedule, fit
     batches = caption_batches(model, datasets, batch_size, shift=shift, seed=seed)
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]                # matrices only (nanoGPT)
-    rest = [p for n, p in model.named_parameters() if p.dim() < 2]
+    decay = [p for p in model.parameters() if p.dim() >= 2]                                # matrices only (nanoGPT)
+    rest = [p for p in model.parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": rest, "weight_decay": 0.0}],
                             lr=lr)
     schedule = CosineSchedule(opt, lr, steps=steps, seconds=seconds, warmup=min(100, (steps or 1000) // 10))
