@@ -4,6 +4,7 @@ CharTokenizer is the simplest useful one: one id per character. The name models 
 MLP) use `from_words`, which reserves id 0 for a boundary character "." that marks both the start and
 the end of a word, so "emma" is modelled as ".emma." and a model learns when a name ends.
 BPETokenizer (byte-level byte-pair encoding, notebook 05) learns merges of frequent adjacent tokens.
+WordTokenizer maps the closed vocabulary of generated captions (course_lib.data's captioned sets) to ids.
 """
 from __future__ import annotations
 
@@ -313,3 +314,111 @@ def tokenizer_from_meta(meta: dict):
     if tok.get("type") == "bpe":
         return BPETokenizer(tok["merges"])
     raise ValueError(f"checkpoint meta has no usable tokenizer (expected type 'char' or 'bpe'), got {tok!r}")
+
+
+# ---- words ----------------------------------------------------------------------------------------
+def split_words(text: str) -> list[str]:
+    """Lower-case words and single punctuation marks: "A red circle." -> ['a', 'red', 'circle', '.']."""
+    return _re.findall(r"[a-z0-9]+|[^\sa-z0-9]", text.lower())
+
+
+class WordTokenizer:
+    """One id per word of a closed vocabulary (captions written by a grammar); id 0 is padding.
+
+    Text is lower-cased and split into words and single punctuation marks, as the caption grammars of
+    course_lib.data write them. A word outside the vocabulary is an error naming it: a caption model
+    has never seen it, and silently dropping it would change what the caption says.
+
+    >>> tok = WordTokenizer(["a", "red", "circle"])
+    >>> tok.encode("A red circle")
+    [1, 3, 2]
+    >>> tok.batch(["a circle", "a red circle"]).tolist()
+    [[1, 2, 0], [1, 3, 2]]
+    """
+
+    PAD = "<pad>"
+
+    def __init__(self, words):
+        if isinstance(words, str):
+            raise TypeError("words must be a list of words, got a single str (wrap it in a list)")
+        words = sorted(set(words))
+        bad = [w for w in words if not isinstance(w, str) or split_words(w) != [w]]
+        if bad or not words:
+            raise ValueError(f"words must be a non-empty list of lower-case words or single punctuation "
+                             f"marks, got {bad[:5] if bad else 'none'}")
+        self.itos: dict[int, str] = dict(enumerate([self.PAD] + words))
+        self.stoi: dict[str, int] = {w: i for i, w in self.itos.items()}
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.itos)
+
+    def __len__(self) -> int:
+        return self.vocab_size
+
+    @property
+    def words(self) -> list[str]:
+        """The vocabulary without the padding token (what `WordTokenizer(words)` was given, sorted)."""
+        return [self.itos[i] for i in range(1, self.vocab_size)]
+
+    def encode(self, text: str) -> list[int]:
+        """"a red circle" -> [ids]; an empty text or an unknown word is an error."""
+        if not isinstance(text, str):
+            raise TypeError(f"encode expects a str, got {type(text).__name__}")
+        words = split_words(text)
+        if not words:
+            raise ValueError(f"the text is empty ({text!r}): a caption needs at least one word")
+        unknown = [w for w in words if w not in self.stoi]
+        if unknown:
+            import difflib
+            close = difflib.get_close_matches(unknown[0], self.words, n=3)
+            hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
+            raise ValueError(f"word {unknown[0]!r} in {text!r} is not in the vocabulary{hint}; "
+                             f"the {self.vocab_size - 1} known words are: {' '.join(self.words)}")
+        return [self.stoi[w] for w in words]
+
+    def batch(self, texts, length: int | None = None):
+        """Encode texts into one (B, T) int64 tensor, right-padded with 0; T = the longest, or `length`."""
+        import torch
+        if isinstance(texts, str):
+            raise TypeError("batch expects a list of texts, got a single str (wrap it in a list)")
+        ids = [self.encode(t) for t in texts]
+        if not ids:
+            raise ValueError("batch expects at least one text, got none")
+        T = max(map(len, ids)) if length is None else length
+        too_long = [t for t, i in zip(texts, ids) if len(i) > T]
+        if too_long:
+            raise ValueError(f"text {too_long[0]!r} has {len(self.encode(too_long[0]))} words, "
+                             f"more than the {T} allowed")
+        out = torch.zeros(len(ids), T, dtype=torch.long)                  # (B, T) padding everywhere
+        for row, i in enumerate(ids):
+            out[row, :len(i)] = torch.tensor(i)
+        return out
+
+    def decode(self, ids) -> str:
+        """[ids] -> "a red circle" (padding dropped; punctuation written as the grammars write it)."""
+        if hasattr(ids, "tolist"):
+            ids = ids.tolist()
+        for i in ids:
+            if isinstance(i, bool) or not isinstance(i, int) or i not in self.itos:
+                raise ValueError(f"ids must be ints in [0, {self.vocab_size - 1}], got {i!r}")
+        return " ".join(self.itos[i] for i in ids if i != 0).replace(" ,", ",")
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, WordTokenizer) and self.itos == other.itos
+
+    def __repr__(self) -> str:
+        return f"WordTokenizer(vocab_size={self.vocab_size})"
+
+    def save(self, path) -> Path:
+        """Write the vocabulary as JSON, atomically."""
+        return _save_json(path, {"type": "WordTokenizer", "words": self.words})
+
+    @classmethod
+    def load(cls, path) -> "WordTokenizer":
+        """Read a tokenizer written by `save`."""
+        return _load_json(path, cls)
+
+    @classmethod
+    def _from_payload(cls, payload: dict) -> "WordTokenizer":
+        return cls(payload["words"])

@@ -1,0 +1,77 @@
+"""Training recipe for mini-CLIP: defaults per captioned set, batches of (image, caption) pairs, a budget.
+
+Captions are re-phrased as training goes ("a small red circle at the top", "near the top there is a
+little red circle"): `phrasings` caption sets are drawn from the dataset's grammar and tokenised once,
+and every batch picks one per pair, so the text encoder learns the attributes, not one sentence.
+Pairs with the same attributes are marked as one group, so InfoNCE does not push apart two images
+that the captions cannot tell apart (see course_lib.models.clip.infonce).
+"""
+from __future__ import annotations
+
+import torch
+
+from course_lib.models.clip import CLIP
+
+DEFAULTS = {  # what benchmarks/multimodal.py trains with (issue 16 targets met); model sizes go to CLIPConfig
+    "mnist_captions": dict(width=16, text_width=64, n_layer=2, n_head=4, embed_dim=64, lr=2e-3, batch_size=128,
+                           shift=2),
+    "shapes": dict(width=16, text_width=64, n_layer=2, n_head=4, embed_dim=64, lr=2e-3, batch_size=256, shift=0),
+}
+TRAIN_KEYS = ("lr", "batch_size", "shift")          # the rest of DEFAULTS[...] is the model's config
+
+
+def build(datasets, **options) -> CLIP:
+    """A CLIP sized for these captioned sets (their joint vocabulary, image shape); options override sizes."""
+    first = datasets[0]
+    words = sorted(set().union(*(d.words() for d in datasets)))
+    longest = max(len(c.split()) + c.count(",") for d in datasets for c in d.recaption(0))
+    cfg = dict(words=words, image_channels=first.images.shape[1], image_size=first.images.shape[-1],
+               max_words=longest + 4, **options)
+    return CLIP.from_config(cfg)
+
+
+def caption_batches(model: CLIP, datasets, batch_size: int, *, phrasings: int = 8, shift: int = 0,
+                    seed: int = 0):
+    """A callable () -> (images (B, C, H, W), tokens (B, T), groups (B,)) drawn from all datasets.
+
+    shift: random translation by up to this many pixels (for digits, whose captions say nothing about
+    position; never for the shapes, whose captions do)."""
+    shapes = {tuple(d.images.shape[1:]) for d in datasets}
+    if len(shapes) != 1:
+        raise ValueError(f"the datasets must share one image shape, got {sorted(shapes)}")
+    images = torch.cat([d.images for d in datasets])                                   # (N, C, H, W)
+    T = model.config.max_words
+    tokens = torch.stack([torch.cat([model.tokenizer.batch(d.recaption(seed + k), T) for d in datasets])
+                          for k in range(phrasings)])                                  # (K, N, T)
+    groups, offset = [], 0
+    for d in datasets:                                        # one id per combination of attributes
+        groups.append(d.combination_ids() + offset)
+        offset += int(torch.tensor([len(v) for v in d.grammar.values.values()]).prod())
+    groups = torch.cat(groups)                                                         # (N,)
+    g = torch.Generator().manual_seed(seed)
+    device = model.device
+
+    def batch():
+        idx = torch.randint(len(images), (batch_size,), generator=g)                   # (B,)
+        k = torch.randint(phrasings, (batch_size,), generator=g)                       # (B,) which phrasing
+        x = images[idx]
+        if shift:
+            dx, dy = torch.randint(-shift, shift + 1, (2,), generator=g).tolist()     # one shift per batch
+            x = torch.roll(x, (dy, dx), dims=(2, 3))
+        return x.to(device), tokens[k, idx].to(device), groups[idx].to(device)
+    return batch
+
+
+def train(model: CLIP, datasets, *, steps: int | None = None, seconds: float | None = None, lr: float = 2e-3,
+          batch_size: int = 256, shift: int = 0, seed: int = 0, progress: bool = False, eval_fn=None,
+          eval_every=None):
+    """Fit the model on the datasets' (image, caption) pairs for a step or time budget; returns the History."""
+    from course_lib.train import CosineSchedule, fit
+    batches = caption_batches(model, datasets, batch_size, shift=shift, seed=seed)
+    decay = [p for p in model.parameters() if p.dim() >= 2]                                # matrices only (nanoGPT)
+    rest = [p for p in model.parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": rest, "weight_decay": 0.0}],
+                            lr=lr)
+    schedule = CosineSchedule(opt, lr, steps=steps, seconds=seconds, warmup=min(100, (steps or 1000) // 10))
+    return fit(model, lambda m, b: m.loss(*b), batches, optimizer=opt, steps=steps, seconds=seconds,
+               on_step=[schedule], progress=progress, desc="mini-CLIP", eval_fn=eval_fn, eval_every=eval_every)
