@@ -12,8 +12,8 @@ from pathlib import Path
 
 import torch
 
-from . import registry
 from .builders import builder
+import course_lib.pretrained.registry as registry
 from .registry import Entry, info
 
 
@@ -82,7 +82,7 @@ def load(name: str, device=None) -> torch.nn.Module:
 
 def tokenizer(name: str):
     """The tokenizer a zoo text model was trained with (rebuilt from its checkpoint's meta)."""
-    from course_lib.models.gpt import tokenizer_from_meta
+    from course_lib.tokenizers import tokenizer_from_meta
     meta = checkpoint(name)["meta"]
     if "tokenizer" not in meta:
         raise ValueError(f"{name!r} is a {info(name).family} model and has no tokenizer")
@@ -91,7 +91,7 @@ def tokenizer(name: str):
 
 def latent_mixture(name: str):
     """The Gaussian mixture over latent codes fitted after training a zoo VAE (better samples than N(0, I))."""
-    from course_lib.models.vae import LatentMixture
+    from course_lib.models.latent_mixture import LatentMixture
     meta = checkpoint(name)["meta"]
     if "latent_mixture" not in meta:
         raise ValueError(f"{name!r} has no fitted latent mixture (only unconditional VAEs store one)")
