@@ -78,7 +78,8 @@ def _autograde(args) -> int:
         reports = gradebook.autograde(args.name, course=args.course, db_url=args.db, timeout=args.timeout,
                                       memory_mb=args.memory_mb or None, sandbox_mode=args.sandbox,
                                       on_sandbox=announce, students=args.student)
-    except (RuntimeError, FileNotFoundError) as err:  # no bubblewrap with --sandbox bwrap; no such assignment
+    except (RuntimeError, FileNotFoundError, ValueError) as err:  # no bubblewrap with --sandbox bwrap; no such
+        # assignment; a deadlines.toml that cannot be read
         print(f"error: {err}", file=sys.stderr)
         return 2
     problems = changed = 0
@@ -95,6 +96,10 @@ def _autograde(args) -> int:
         if r["sandbox_log"]:
             line += (f"; the sandbox refused {len(r['sandbox_log'])} action(s), e.g. {r['sandbox_log'][0][:120]} "
                      f"(all: {args.course / 'sandbox_log' / args.name / (student + '.txt')})")
+        late = r.get("late") or {}
+        if late.get("late_source"):
+            line += ("; late " + (f"{late['late_hours']:g} h" if late["late_hours"] is not None
+                                  else f"({late['late_source']})") + f", penalty {late['penalty_percent']:g}%")
         if r["error"]:
             line += "; ERROR: " + str(r["error"]).strip().splitlines()[-1][:200]
             problems += 1
@@ -116,10 +121,19 @@ def _feedback(args) -> int:
 
 
 def _grades(args) -> int:
-    from course_lib import gradebook
-    rows = gradebook.grades(course=args.course, db_url=args.db)
-    if args.csv:
-        print(f"wrote {gradebook.write_csv(rows, Path(args.csv).resolve())} ({len(rows)} rows)")
+    from course_lib import grade_export, gradebook
+    from course_lib.collect import Roster
+    try:
+        roster = Roster.read(Path(args.roster)) if args.roster else None
+        rows = gradebook.grades(course=args.course, db_url=args.db)
+        if args.csv:
+            path, n, warnings = grade_export.write(rows, Path(args.csv).resolve(), args.format, roster)
+            print(f"wrote {path} ({n} rows, {args.format} format)")
+            for line in warnings:
+                print(f"warning: {line}", file=sys.stderr)
+    except (FileNotFoundError, ValueError) as err:  # a bad roster, deadlines.toml or format
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     print(gradebook.summary(rows))
     return 0
 
@@ -189,7 +203,13 @@ def add_verbs(sub) -> None:
 
     p = sub.add_parser("grades", help="grade table: printed summary and an optional CSV",
                        description=_doc("gradebook", "grades"))
-    p.add_argument("--csv", default=None, metavar="PATH", help="also write every grade to this CSV file")
+    p.add_argument("--csv", default=None, metavar="PATH", help="also write the grades to this CSV file")
+    p.add_argument("--format", default="long", choices=["long", "wide", "canvas", "moodle"],
+                   help="long: a row per submission (default); wide: a row per student, a column per assignment; "
+                        "canvas, moodle: what their gradebook import takes (need --roster)")
+    p.add_argument("--roster", default=None, metavar="CSV",
+                   help="class list (student_id, name, email, lms_id; for Canvas also sis_user_id, "
+                        "sis_login_id, section): its students and columns go into the wide/LMS table")
     _course(p), _db(p)
     p.set_defaults(func=_in_course(_grades))
 

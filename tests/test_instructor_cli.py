@@ -92,10 +92,13 @@ def test_a_class_round(course, tmp_path, capsys):
     table = tmp_path / "grades.csv"
     assert cli.main(["grades", "--csv", str(table), "--course", str(course)]) == 0
     out = capsys.readouterr().out
-    assert f"{toy.NAME}: 3 submissions, mean 50.0%, median 75.0%, 2 need manual grading" in out
+    # ann and cem: 3 of the 3 points graded so far (their written point waits); bob: 0 of 4
+    assert (f"{toy.NAME}: 3 submissions, mean 66.7%, median 100.0% of the points graded so far; "
+            "2 wait for a grader (2 written point(s) not counted yet)") in out
     rows = list(csv.DictReader(table.open()))
     assert [(r["student"], float(r["code_score"])) for r in rows] == [("ann", 3.0), ("bob", 0.0), ("cem", 3.0)]
-    assert rows[0]["max_score"] == "4.0"
+    assert rows[0]["max_score"] == "4.0" and rows[0]["pending_points"] == "1.0"
+    assert rows[0]["final_score"] == "" and rows[1]["final_score"] == "0.0"  # pending is not a 0
 
 
 def test_db_url_is_passed_through(course, tmp_path):
@@ -123,7 +126,7 @@ def test_assign_names_the_cell_of_a_broken_solution(tmp_path, capsys):
 def test_summary_and_bad_input():
     rows = [{"assignment": "a", "score": s, "max_score": 10.0, "needs_manual_grade": False} for s in (0, 5, 10, 10)]
     text = gradebook.summary(rows)
-    assert text.splitlines()[0] == "a: 4 submissions, mean 62.5%, median 75.0%"
+    assert text.splitlines()[0] == "a: 4 submissions, mean 62.5%, median 75.0% of the points graded so far"
     assert "   0- 10% | # 1" in text and "  90-100% | ## 2" in text
     assert gradebook.summary([]) == "no graded submissions in the gradebook"
     with pytest.raises(ValueError, match="memory_mb must be a positive number of MiB, got -1"):
