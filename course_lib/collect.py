@@ -23,6 +23,7 @@ class Collected:
     placed: dict[tuple[str, str], Path] = field(default_factory=dict)
     unmatched: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
     late: set[tuple[str, str]] = field(default_factory=set)  # (student, assignment) the LMS marked late
+    warnings: list[str] = field(default_factory=list)  # placed, but autograde will fail on it (not a notebook)
 
 
 # The bulk downloads of two LMSs, as they name each student's file:
@@ -205,4 +206,9 @@ def collect(source: Path, *, course: Path | None = None, assignment: str | None 
         _record(target.parent / deadlines.MARKER, None if lms is None else json.dumps(
             {"lms": lms["format"], "late": lms["late"], "lms_id": lms["lms_id"], "file": rel}).encode())
         out.placed[(student, name)] = target
+        try:
+            json.loads(data)
+        except (ValueError, UnicodeDecodeError) as err:
+            out.warnings.append(f"{rel} -> {target} is not a notebook ({err.__class__.__name__}: "
+                                f"{str(err)[:80]}): it will score 0; ask {student} for the .ipynb file again")
     return out

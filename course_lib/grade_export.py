@@ -58,7 +58,7 @@ def wide(rows: list[dict], roster=None) -> tuple[list[str], list[dict], list[str
                 continue
             line[a] = _number(r["final_score"])
             if r["pending_points"]:
-                pending.append(f"{a} ({r['pending_points']:g} written point(s))")
+                pending.append(f"{a} ({r['pending_points']:g} point(s) waiting)")
             else:
                 total += r["final_score"]
                 max_total += r["max_score"] or 0.0

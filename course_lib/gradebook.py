@@ -265,13 +265,15 @@ def grade_student(api, assignment: str, student: str, release: dict[str, nbforma
     error to review by hand. What the sandbox refused is in report["sandbox_log"].
     """
     folder = _folder(api, "submitted") / student / assignment
-    missing, restored = [], []
+    missing, restored, unreadable = [], [], []
     for target in sorted(folder.glob("*.ipynb")):
         if target.name not in release:
             continue
         try:
             nb, release_nb = grading._read(target), release[target.name]
-        except Exception:  # not a notebook at all: nbgrader fails on it and its error is reported below
+        except grading.GradingError as err:  # not a notebook: nbgrader fails on it (and says only "see the
+            unreadable.append(f"{err}; ask the student for the .ipynb file again (File > Download)")  # above
+            # traceback" with none above), so the report gives this line instead
             continue
         missing += grading.check_submission(release_nb, nb)
         put_back = grading.restore_deleted_tests(release_nb, nb)
@@ -311,6 +313,8 @@ def grade_student(api, assignment: str, student: str, release: dict[str, nbforma
     if tampered:
         report["error"] = ("the submission changed the gradebook while it ran; the gradebook was restored "
                            "and this submission left ungraded: review it by hand")
+    elif unreadable:
+        report["error"] = "; ".join(unreadable)
     else:
         report["error"] = None if result["success"] else result.get("log") or result.get("error") or "failed"
     return report
@@ -555,7 +559,7 @@ GRADE_COLUMNS = ["assignment", "student", "score", "max_score", "pending_points"
 def _pending(sub) -> tuple[float, float]:
     """(points, score counted so far) of a submission's cells that still wait for a person."""
     cells = [g for nb in sub.notebooks for g in nb.grades if g.needs_manual_grade]
-    return sum(g.max_score or 0.0 for g in cells), sum(g.score or 0.0 for g in cells)
+    return float(sum(g.max_score or 0.0 for g in cells)), float(sum(g.score or 0.0 for g in cells))
 
 
 def grades(*, course: Path | None = None, db_url: str | None = None) -> list[dict]:
@@ -618,13 +622,15 @@ def summary(rows: list[dict], bins: int = 10) -> str:
     lines = []
     for name in sorted({r["assignment"] for r in rows}):
         mine = [r for r in rows if r["assignment"] == name]
-        pct = [percent(r) for r in mine]
+        # a submission with nothing graded yet (nbgrader could not run it) has no percentage
+        pct = [percent(r) for r in mine if (r["max_score"] or 0.0) - r.get("pending_points", 0.0) > 0]
         waiting = [r for r in mine if r.get("pending_points")]
         line = (f"{name}: {len(mine)} submissions, mean {statistics.mean(pct):.1f}%, "
-                f"median {statistics.median(pct):.1f}% of the points graded so far")
+                f"median {statistics.median(pct):.1f}% of the points graded so far" if pct
+                else f"{name}: {len(mine)} submissions, no points graded yet")
         if waiting:
             points = sum(r["pending_points"] for r in waiting)
-            line += (f"; {len(waiting)} wait for a grader ({points:g} written point(s) not counted yet)")
+            line += (f"; {len(waiting)} wait for a grader ({points:g} point(s) not counted yet)")
         late = [r for r in mine if r.get("late_source")]
         if late:
             line += f"; {len(late)} late"

@@ -45,9 +45,12 @@ def _assign(args) -> int:
         except (FileNotFoundError, grading.GradingError) as err:
             print(f"error: {err}", file=sys.stderr)
             return 1
-        print(f"{name}: wrote " + ", ".join(str(p) for p in written))
         for line in found:
             print(f"error: {line}", file=sys.stderr)
+        if found:
+            print(f"{name}: nothing written; {grading.release_path(name, root)} is as it was", file=sys.stderr)
+        else:
+            print(f"{name}: wrote " + ", ".join(str(p) for p in written))
         bad += len(found)
     return 1 if bad else 0
 
@@ -65,6 +68,8 @@ def _collect(args) -> int:
         print(f"{name}  {student:<24} -> {path}{late}")
     for rel, why in result.unmatched:
         print(f"unmatched: {rel}: {why}", file=sys.stderr)
+    for line in result.warnings:
+        print(f"warning: {line}", file=sys.stderr)
     print(f"{len(result.placed)} submission(s) collected, {len(result.unmatched)} file(s) unmatched")
     return 0
 
@@ -101,7 +106,7 @@ def _autograde(args) -> int:
             line += ("; late " + (f"{late['late_hours']:g} h" if late["late_hours"] is not None
                                   else f"({late['late_source']})") + f", penalty {late['penalty_percent']:g}%")
         if r["error"]:
-            line += "; ERROR: " + str(r["error"]).strip().splitlines()[-1][:200]
+            line += "; ERROR: " + str(r["error"]).strip().splitlines()[-1][:400]
             problems += 1
         print(line)
     print(f"{len(reports)} submission(s) graded in {args.course}, {problems} with errors to review"
@@ -117,6 +122,12 @@ def _feedback(args) -> int:
     for path in paths:
         print(path)
     print(f"{len(paths)} feedback file(s) in {args.course / 'feedback'}/")
+    written = {p.parent.parent.name for p in paths}
+    waiting = [r["student"] for r in gradebook.grades(course=args.course, db_url=args.db)
+               if r["assignment"] == args.name and r["pending_points"] and r["student"] in written]
+    if waiting:
+        print(f"not final: {len(waiting)} page(s) have written answers waiting for a grader ({', '.join(waiting)}); "
+              "each page says which. Grade them in formgrader and run feedback again.", file=sys.stderr)
     return 0
 
 

@@ -115,7 +115,7 @@ def test_wide_table_leaves_pending_and_missing_work_empty(roster):
                        "pending", "missing", "late"]
     by = {r["student_id"]: r for r in rows}
     assert [r["student_id"] for r in rows] == ["asmith", "bjones", "clee", "dkim", "zed"]  # roster order
-    assert by["asmith"]["02_b"] == "" and by["asmith"]["pending"] == "02_b (2 written point(s))"
+    assert by["asmith"]["02_b"] == "" and by["asmith"]["pending"] == "02_b (2 point(s) waiting)"
     assert (by["asmith"]["total"], by["asmith"]["max_total"], by["asmith"]["percent"]) == ("9", "10", "90.0")
     assert by["bjones"]["01_a"] == "8" and by["bjones"]["late"] == "01_a: 26.5 h, -20%"
     assert by["bjones"]["missing"] == "02_b" and by["dkim"]["missing"] == "01_a"
@@ -200,7 +200,7 @@ def test_late_work_from_canvas_and_the_exchange_reaches_the_lms_table(tmp_path, 
     assert cli.main(["grades", "--csv", str(canvas_csv), "--format", "canvas", "--roster", str(roster),
                      "--course", str(root)]) == 0
     out = capsys.readouterr().out
-    assert "2 wait for a grader (2 written point(s) not counted yet); 3 late" in out
+    assert "2 wait for a grader (2 point(s) not counted yet); 3 late" in out
     assert canvas_csv.read_text().splitlines() == [
         f"Student,ID,SIS User ID,SIS Login ID,Section,{toy.NAME}", "Points Possible,,,,,4",
         "Alice Smith,12345,,,,4", "Carol Lee,34567,,,,", "Dana Kim,45678,,,,3.2", "Fay Ong,56789,,,,",
