@@ -116,13 +116,22 @@ def _chain():
             ClearHiddenTests, ClearMarkScheme, ComputeChecksums, CheckCellMetadata]
 
 
-def release_notebook(path: Path, relpath: str, config=None) -> str:
+def _repository(root: Path) -> tuple[str, str]:
+    """The badges' repository: the course folder's own pyproject.toml (a private copy may name its own
+    URL), else the installed checkout's."""
+    try:
+        return badges.repository(Path(root))
+    except (FileNotFoundError, KeyError):
+        return badges.repository()
+
+
+def release_notebook(path: Path, relpath: str, config=None, root: Path = REPO_ROOT) -> str:
     """The student copy of one solution notebook as text; `relpath` is where it will live (for its badge)."""
     path = Path(path)
     config = load_config() if config is None else config
     nb = _read(path)
     # Badge and setup cells first, so the release's checksums cover the student's own badge.
-    repo, branch = badges.repository()
+    repo, branch = _repository(root)
     badges.apply(nb, relpath, repo, branch)
     resources = {"nbgrader": {"notebook": path.stem, "assignment": path.parent.name, "student": ".",
                               "db_url": ""}, "metadata": {"path": str(path.parent)}}
@@ -166,7 +175,7 @@ def generate_release(assignment: str, *, root: Path = REPO_ROOT, out_dir: Path |
             target = stage / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             if path.suffix == ".ipynb":
-                text = release_notebook(path, f"{release_name}/{assignment}/{rel.as_posix()}", config)
+                text = release_notebook(path, f"{release_name}/{assignment}/{rel.as_posix()}", config, root)
                 target.write_bytes(text.encode("utf-8"))
             else:
                 shutil.copyfile(path, target)

@@ -1,4 +1,4 @@
-"""The instructor verbs of `genai-course`: assign, collect, autograde, feedback, grades, status.
+"""The instructor verbs of `genai-course`: assign, collect, autograde, feedback, grades, status, public-copy.
 
 Each is a thin command-line face on course_lib.grading (releases) and course_lib.gradebook (the course
 folder and its gradebook). The course folder is the one you are in: the current folder or the nearest
@@ -158,6 +158,22 @@ def _status(args) -> int:
     return 0
 
 
+def _public_copy(args) -> int:
+    from course_lib import public_copy
+    try:
+        done = public_copy.build(Path(args.dest), course=args.course, repository=args.repository,
+                                 branch=args.branch, exclude=tuple(args.exclude))
+    except (public_copy.PublicCopyError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if done["commit"] is None:
+        print(f"{done['dest']}: already up to date, nothing committed")
+    else:
+        print(f"{done['dest']}: commit {done['commit']} ({done['changed']} file(s) added or changed, "
+              f"{done['removed']} removed); check it, then push it: git -C {done['dest']} push")
+    return 0
+
+
 def _in_course(func):
     """Resolve --course (or the current folder) to an absolute course folder before the verb runs."""
     def run(args) -> int:
@@ -223,6 +239,18 @@ def add_verbs(sub) -> None:
                         "sis_login_id, section): its students and columns go into the wide/LMS table")
     _course(p), _db(p)
     p.set_defaults(func=_in_course(_grades))
+
+    p = sub.add_parser("public-copy", help="make or update a public repository without solutions/ or their history",
+                       description=_doc("public_copy", "build"))
+    p.add_argument("dest", help="the public repository's folder (created with git init when missing)")
+    p.add_argument("--repository", default=None, metavar="URL",
+                   help="the public repository's GitHub URL: Colab badges and setup cells point there "
+                        "(default: as in pyproject.toml)")
+    p.add_argument("--branch", default="main", help="its branch (default main)")
+    p.add_argument("--exclude", action="append", default=[], metavar="PATH",
+                   help="another private path to leave out (repeatable); solutions/ and tests/mistakes/ always are")
+    _course(p)
+    p.set_defaults(func=_in_course(_public_copy))
 
     p = sub.add_parser("status", help="per assignment: submitted, graded, awaiting manual grading",
                        description=_doc("gradebook", "status"))
