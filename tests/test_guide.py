@@ -150,3 +150,31 @@ def test_every_command_of_the_guide_runs(tmp_path):
                            capture_output=True, text=True, check=True).stdout.split()
     assert f"exercises/{NAME}/{NAME}.ipynb" in paths and not [p for p in paths if p.startswith("solutions/")]
     assert not any(secret in log for secret in ("HIDDEN-ADD", "HIDDEN-ROOT", "SECRET-ADD", "SECRET-WRITTEN"))
+
+
+def _plan_time(seconds: float) -> str:
+    """How the semester plan writes a notebook's full-mode time."""
+    return f"~{seconds:.0f} s" if seconds < 60 else f"~{seconds / 60:.1f} min"
+
+
+def test_semester_plan_agrees_with_the_benchmarks_and_the_solutions():
+    """Notebook times come from benchmarks/RESULTS.md (the one source; `genai-course bench` rewrites it),
+    points from the solutions' nbgrader metadata: the plan's table must say the same."""
+    results = (REPO_ROOT / "benchmarks" / "RESULTS.md").read_text()
+    full = {m[1]: float(m[2]) for m in re.finditer(r"\| notebooks/(\w+)\.ipynb \| full \| ([\d.]+) \|", results)}
+    plan = GUIDE.read_text().split("## Semester plan")[1].split("\n## ")[0]
+    said = dict(re.findall(r"`(\d\d_\w+)` \((~[\d.]+ (?:s|min))\)", plan))
+    assert said and set(said) <= set(full), sorted(set(said) - set(full))
+    assert {nb: said[nb] for nb in said} == {nb: _plan_time(full[nb]) for nb in said}
+    assert sorted(said) == sorted(p.stem for p in (REPO_ROOT / "notebooks").glob("*.ipynb"))
+
+    points = dict(re.findall(r"`(\d\d_\w+)` \((\d+ autograded \+ \d+ written)\)", plan))
+    for name in grading.assignments():
+        auto = written = 0
+        for path in sorted((REPO_ROOT / "solutions" / name).glob("*.ipynb")):
+            for cell in grading._read(path).cells:
+                meta = cell.get("metadata", {}).get("nbgrader", {})
+                if meta.get("grade"):
+                    written += meta["points"] if meta.get("solution") else 0
+                    auto += 0 if meta.get("solution") else meta["points"]
+        assert points.get(name) == f"{auto:g} autograded + {written:g} written", name
