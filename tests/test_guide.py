@@ -140,8 +140,11 @@ def test_every_command_of_the_guide_runs(tmp_path):
     # what the commands should have left behind
     assert sorted(p.name for p in (course / "submitted").iterdir()) == ["alice", "asmith", "bob", "carol"]
     assert (course / "feedback" / "alice" / NAME / f"{NAME}.html").is_file()
-    canvas = (course / "canvas.csv").read_text().splitlines()
+    canvas = (course / "grades-canvas.csv").read_text().splitlines()
     assert canvas[0] == f"Student,ID,SIS User ID,SIS Login ID,Section,{NAME}" and canvas[2].startswith("Alice Smith,12345,")
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=course,
+                            capture_output=True, text=True, check=True).stdout.splitlines()
+    assert status == ["?? deadlines.toml"], f"student data git would commit: {status}"  # the dates are yours
     assert (work / "genai-course-private" / "solutions" / NAME).is_dir()
     public = remotes / "genai-course-2027.git"
     log = subprocess.run(["git", "--git-dir", str(public), "log", "--all", "-p"], capture_output=True, text=True,

@@ -19,7 +19,7 @@ import grading_helpers as toy
 from course_lib import cli, collect, gradebook
 from course_lib.course import REPO_ROOT
 
-VERBS = ("assign", "release", "collect", "autograde", "feedback", "grades", "status")
+VERBS = ("assign", "release", "collect", "autograde", "feedback", "grades", "status", "public-copy")
 
 
 @pytest.mark.parametrize("verb", VERBS)
