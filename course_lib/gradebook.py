@@ -468,18 +468,25 @@ def _write_due_date(api, assignment: str, policy) -> None:
         gb.db.commit()
 
 
+def _due(sub):
+    """nbgrader's due date of one submission, its extension included (None when the assignment has none)."""
+    return sub.duedate if sub.assignment.duedate is not None else None
+
+
 def _lateness(api, assignment: str, student: str, policy) -> dict:
-    """Record the student's extension in the gradebook (nbgrader's own column); their lateness, as in grades()."""
+    """Record the student's extension from deadlines.toml in the gradebook (nbgrader's own column); their
+    lateness, as in grades()."""
     from nbgrader.api import MissingEntry
     with api.gradebook as gb:
         try:
             sub = gb.find_submission(assignment, student)
         except MissingEntry:
             return policy.lateness(assignment, student)
-        sub.extension = policy.extension(assignment, student)
-        gb.db.commit()
+        if assignment in policy.due:  # deadlines.toml manages it; else an extension given in nbgrader stays
+            sub.extension = policy.extension(assignment, student)
+            gb.db.commit()
         return policy.lateness(assignment, student, submitted_at=sub.timestamp,
-                               gradebook_due=sub.assignment.duedate,
+                               gradebook_due=_due(sub),
                                marker=deadlines.lms_marker(api.coursedir.root, student, assignment))
 
 
@@ -580,7 +587,7 @@ def grades(*, course: Path | None = None, db_url: str | None = None) -> list[dic
                     pending, pending_score = _pending(sub)
                     score = sub.score - pending_score
                     late = policy.lateness(a.name, sub.student_id, submitted_at=sub.timestamp,
-                                           gradebook_due=a.duedate,
+                                           gradebook_due=_due(sub),
                                            marker=deadlines.lms_marker(course, sub.student_id, a.name))
                     penalty = round(score * late["penalty_percent"] / 100.0, 4)
                     rows.append({"assignment": a.name, "student": sub.student_id, "score": score,

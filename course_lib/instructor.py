@@ -123,7 +123,12 @@ def _feedback(args) -> int:
         print(path)
     print(f"{len(paths)} feedback file(s) in {args.course / 'feedback'}/")
     written = {p.parent.parent.name for p in paths}
-    waiting = [r["student"] for r in gradebook.grades(course=args.course, db_url=args.db)
+    try:
+        rows = gradebook.grades(course=args.course, db_url=args.db)
+    except ValueError as err:  # a deadlines.toml that cannot be read
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    waiting = [r["student"] for r in rows
                if r["assignment"] == args.name and r["pending_points"] and r["student"] in written]
     if waiting:
         print(f"not final: {len(waiting)} page(s) have written answers waiting for a grader ({', '.join(waiting)}); "

@@ -207,3 +207,12 @@ def test_late_work_from_canvas_and_the_exchange_reaches_the_lms_table(tmp_path, 
         "Esha Rao,67890,,,,"]
     assert cli.main(["grades", "--csv", str(canvas_csv), "--format", "canvas", "--course", str(root)]) == 2
     assert "needs --roster" in capsys.readouterr().err
+
+    # without deadlines.toml, nbgrader's own due date and an extension given in nbgrader count
+    (root / "deadlines.toml").unlink()
+    with gradebook.isolated_env(root, None):
+        with gradebook.course_api(root).gradebook as gb:
+            gb.grant_extension(toy.NAME, "dkim", days=2)
+    rows = {r["student"]: r for r in gradebook.grades(course=root)}
+    assert rows["dkim"]["due"] == "2027-02-07 22:59+00:00" and rows["dkim"]["late_source"] is None
+    assert rows["asmith"]["due"] == "2027-02-05 22:59+00:00"
