@@ -96,20 +96,10 @@ def test_a_semester_of_one_assignment(tmp_path, capsys):
     out = _run(capsys, "autograde", toy.NAME, "--timeout", "10", *course)
     assert scores(out) == {"s01": "3/3", "s02": "0/3", "s03": "3/3", "s04": "3/3", "s05": "3/3", "s06": "3/3",
                            "s07": "1/3", "s08": "3/3", "s09": "3/3", "s10": "3/3"}
-    with gradebook.isolated_env(root, None):  # the TAs grade every written answer but s10's (as formgrader does)
-        with gradebook.course_api(root).gradebook as gb:
-            for i in range(1, 10):
-                grade = gb.find_grade("answer", toy.NAME, toy.NAME, f"s{i:02d}")
-                if grade.needs_manual_grade:
-                    grade.manual_score, grade.needs_manual_grade = 1.0, False
-            gb.db.commit()
+    toy.grade_by_hand(root, [f"s{i:02d}" for i in range(1, 10)])  # the TAs grade all written answers but s10's
 
     # mid-term, a hidden test is added; everyone is graded again with it
-    path = root / "solutions" / toy.NAME / f"{toy.NAME}.ipynb"
-    nb = nbformat.read(path, as_version=4)
-    test = toy.cell(nb, "test_root")
-    test.source = test.source.replace("### END HIDDEN TESTS", "assert root(16) == 4\n### END HIDDEN TESTS")
-    nbformat.write(nb, path)
+    toy.add_hidden_test(root, "assert root(16) == 4")
     _run(capsys, "assign", toy.NAME, *course)
     _git(root, "commit", "-qam", "a hidden test for other inputs")
     out = _run(capsys, "autograde", toy.NAME, "--timeout", "10", *course)

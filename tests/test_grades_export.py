@@ -184,11 +184,8 @@ def test_late_work_from_canvas_and_the_exchange_reaches_the_lms_table(tmp_path, 
             assert gb.find_assignment(toy.NAME).duedate == DUE_UTC
             assert gb.find_submission(toy.NAME, "clee").extension == dt.timedelta(days=3)
             assert gb.find_submission(toy.NAME, "dkim").total_seconds_late == 25.5 * 3600
-            for student in ("asmith", "dkim"):  # a person grades two written answers
-                grade = gb.find_grade("answer", toy.NAME, toy.NAME, student)
-                grade.manual_score, grade.needs_manual_grade = 1.0, False
-            gb.db.commit()
 
+    toy.grade_by_hand(root, ["asmith", "dkim"])
     long_csv, canvas_csv = tmp_path / "grades.csv", tmp_path / "canvas.csv"
     assert cli.main(["grades", "--csv", str(long_csv), "--course", str(root)]) == 0
     rows = {r["student"]: r for r in csv.DictReader(long_csv.open())}

@@ -22,7 +22,6 @@ import zipfile
 from pathlib import Path
 
 import nbformat
-import pytest
 
 import grading_helpers as toy
 from course_lib import grading

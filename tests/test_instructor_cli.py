@@ -238,17 +238,8 @@ def test_a_fixed_hidden_test_reaches_every_grade(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "ann                      3/3" in out and "lee                      3/3" in out
 
-    with gradebook.isolated_env(root, None):  # a person grades ann's written answer (as formgrader does)
-        with gradebook.course_api(root).gradebook as gb:
-            grade = gb.find_grade("answer", toy.NAME, toy.NAME, "ann")
-            grade.manual_score, grade.needs_manual_grade = 1.0, False
-            gb.db.commit()
-
-    path = root / "solutions" / toy.NAME / f"{toy.NAME}.ipynb"
-    nb = nbformat.read(path, as_version=4)
-    test = toy.cell(nb, "test_root")
-    test.source = test.source.replace("### END HIDDEN TESTS", "assert root(16) == 4  # HIDDEN-NEW\n### END HIDDEN TESTS")
-    nbformat.write(nb, path)
+    toy.grade_by_hand(root, ["ann"])  # a person grades ann's written answer
+    toy.add_hidden_test(root, "assert root(16) == 4  # HIDDEN-NEW")
     assert cli.main(["assign", toy.NAME, "--course", str(root)]) == 0
     assert cli.main(["autograde", toy.NAME, "--timeout", "10", "--course", str(root)]) == 0
     out = capsys.readouterr().out

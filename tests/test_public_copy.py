@@ -44,17 +44,9 @@ def private(tmp_path):
     assert cli.main(["assign", "--all", "--course", str(root)]) == 0
     git(root, "init", "-q", "-b", "main")
     commit(root, "course")
-    _add_hidden_test(root, "assert root(16) == 4  # HIDDEN-NEW")  # a private change of the hidden tests
+    toy.add_hidden_test(root, "assert root(16) == 4  # HIDDEN-NEW")  # a private change of the hidden tests
     commit(root, "harder hidden test")
     return root
-
-
-def _add_hidden_test(root, line):
-    path = root / "solutions" / toy.NAME / f"{toy.NAME}.ipynb"
-    nb = nbformat.read(path, as_version=4)
-    cell = toy.cell(nb, "test_root")
-    cell.source = cell.source.replace("### END HIDDEN TESTS", f"{line}\n### END HIDDEN TESTS")
-    nbformat.write(nb, path)
 
 
 def test_public_copy_has_no_solutions_in_its_history_and_updates_without_conflicts(private, tmp_path, capsys):
@@ -72,7 +64,7 @@ def test_public_copy_has_no_solutions_in_its_history_and_updates_without_conflic
 
     # upstream improves the course (pulled into the private repository), and another hidden test changes
     (private / "README.md").write_text("The course, improved upstream.\n")
-    _add_hidden_test(private, "assert root(25) == 5  # HIDDEN-NEW")
+    toy.add_hidden_test(private, "assert root(25) == 5  # HIDDEN-NEW")
     commit(private, "merge upstream; another hidden test")
     assert cli.main(["public-copy", str(dest), "--repository", PUBLIC_URL, "--course", str(private)]) == 0
     assert "1 file(s) added or changed, 0 removed" in capsys.readouterr().out
