@@ -6,13 +6,14 @@ reports the files it cannot place, so nothing is silently dropped.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course_lib import grading
+from course_lib import deadlines, grading
 from course_lib.course import course_folder
 
 
@@ -22,6 +23,7 @@ class Collected:
     placed: dict[tuple[str, str], Path] = field(default_factory=dict)
     unmatched: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
     late: set[tuple[str, str]] = field(default_factory=set)  # (student, assignment) the LMS marked late
+    warnings: list[str] = field(default_factory=list)  # placed, but autograde will fail on it (not a notebook)
 
 
 # The bulk downloads of two LMSs, as they name each student's file:
@@ -31,6 +33,7 @@ class Collected:
 # Moodle: "<Full Name>_<participant id>_assignsubmission_file_<file name>", as one file or as a folder
 #   holding the files: "Alice Smith_101_assignsubmission_file_/03_vae.ipynb".
 CANVAS = re.compile(r"^(?P<name>[a-z]+)_(?P<late>LATE_)?(?P<lms>\d+)_\d+_(?P<file>.+)$")
+TIMESTAMP = "timestamp.txt"  # nbgrader's exchange: when the student submitted (nbgrader collect writes it)
 MOODLE = re.compile(r"^(?P<name>[^_/]+)_(?P<lms>\d+)_assignsubmission_(?:file|onlinetext)_(?P<file>.*)$")
 
 
@@ -118,6 +121,16 @@ def _student_of(rel: str, assignment: str) -> str | None:
     return name if re.search(r"[A-Za-z]", name) else None  # "2" or "" is not a student
 
 
+def _record(path: Path, data: bytes | None) -> None:
+    """Write (atomically) or remove a small file that travels with a submission."""
+    if data is None:
+        path.unlink(missing_ok=True)
+        return
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
 def collect(source: Path, *, course: Path | None = None, assignment: str | None = None,
             known: list[str] | None = None, roster: Roster | Path | None = None) -> Collected:
     """Copy submissions into course/submitted/<student>/<assignment>/<release notebook name>.
@@ -130,7 +143,11 @@ def collect(source: Path, *, course: Path | None = None, assignment: str | None 
     Canvas and Moodle bulk downloads are recognised by their file names (see CANVAS, MOODLE). With a
     `roster`, every file must map to one of its student ids (by LMS id, name or folder/file name), or it is
     reported as not on the roster; without one, an LMS file's student is the name the LMS gives.
+    When the submission time is known it goes with the notebook, for course_lib.deadlines: a
+    timestamp.txt beside a notebook (nbgrader's exchange layout) is kept, and what an LMS file name says
+    (Canvas's LATE_) is recorded in lms.json.
     """
+    from nbgrader.utils import parse_utc
     course = course_folder(course)
     if roster is not None and not isinstance(roster, Roster):
         roster = Roster.read(Path(roster))
@@ -139,7 +156,11 @@ def collect(source: Path, *, course: Path | None = None, assignment: str | None 
         raise FileNotFoundError(f"no assignment {assignment!r} in {course / 'solutions'}; known: {', '.join(known)}")
     release_dir = course / grading._folders(grading.load_config(course))[1]
     out = Collected()
-    for rel, data in _entries(source):
+    entries = list(_entries(source))
+    times = {rel.rpartition("/")[0]: data for rel, data in entries if rel.rpartition("/")[2] == TIMESTAMP}
+    for rel, data in entries:
+        if rel.rpartition("/")[2] == TIMESTAMP:
+            continue  # read with the notebook beside it
         if not rel.endswith(".ipynb"):
             out.unmatched.append((rel, "not a .ipynb file"))
             continue
@@ -171,8 +192,23 @@ def collect(source: Path, *, course: Path | None = None, assignment: str | None 
         target_name = notebooks[0] if len(notebooks) == 1 else Path(rel).name
         target = course / "submitted" / student / name / target_name
         target.parent.mkdir(parents=True, exist_ok=True)
+        stamp = times.get(rel.rpartition("/")[0])
+        if stamp is not None:
+            try:
+                parse_utc(stamp.decode("utf-8", "replace").strip())
+            except (ValueError, OverflowError):
+                out.unmatched.append((rel, f"its {TIMESTAMP} is not a time: {stamp[:60]!r}"))
+                continue
         tmp = target.with_suffix(".ipynb.tmp")
         tmp.write_bytes(data)
         os.replace(tmp, target)
+        _record(target.parent / TIMESTAMP, stamp)  # a resubmission without one drops the old one
+        _record(target.parent / deadlines.MARKER, None if lms is None else json.dumps(
+            {"lms": lms["format"], "late": lms["late"], "lms_id": lms["lms_id"], "file": rel}).encode())
         out.placed[(student, name)] = target
+        try:
+            json.loads(data)
+        except (ValueError, UnicodeDecodeError) as err:
+            out.warnings.append(f"{rel} -> {target} is not a notebook ({err.__class__.__name__}: "
+                                f"{str(err)[:80]}): it will score 0; ask {student} for the .ipynb file again")
     return out

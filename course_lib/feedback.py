@@ -24,7 +24,15 @@ class StudentFeedback(GetGrades):
 
     def preprocess(self, nb, resources):
         self._clear = ClearHiddenTests(config=self.config)
-        return super().preprocess(nb, resources)
+        self.waiting = []  # (grade_id, points) of answers no person has graded yet
+        nb, resources = super().preprocess(nb, resources)
+        if self.waiting:  # said first, under the score that nbgrader's template prints
+            points = sum(p for _, p in self.waiting)
+            names = ", ".join(f"{gid} ({p:g} point(s))" for gid, p in self.waiting)
+            nb.cells.insert(0, nbformat.v4.new_markdown_cell(
+                f"**Not final: {len(self.waiting)} answer(s) worth {points:g} point(s) are waiting for a grader:** "
+                f"{names}. The score below counts them as 0 for now."))
+        return nb, resources
 
     def _needs_person(self, cell) -> bool:
         grade = self.gradebook.find_grade(cell.metadata["nbgrader"]["grade_id"], self.notebook_id,
@@ -45,6 +53,7 @@ class StudentFeedback(GetGrades):
             cell.outputs = [_message_only(out) if out.get("output_type") == "error" else out
                             for out in cell.get("outputs", [])]
         elif self._needs_person(cell):
+            self.waiting.append((meta["grade_id"], meta.get("points") or 0))
             note = "**Waiting for a grader:** the points of this answer are not counted yet."
             if cell.cell_type == "markdown":
                 cell.source = note + "\n\n" + cell.source

@@ -27,7 +27,7 @@ from typing import Mapping
 
 import nbformat
 
-from course_lib import config, grading, sandbox
+from course_lib import config, deadlines, grading, sandbox
 from course_lib.config import progress
 from course_lib.course import REPO_ROOT, course_folder
 
@@ -257,13 +257,15 @@ def grade_student(api, assignment: str, student: str, release: dict[str, nbforma
     error to review by hand. What the sandbox refused is in report["sandbox_log"].
     """
     folder = _folder(api, "submitted") / student / assignment
-    missing, restored = [], []
+    missing, restored, unreadable = [], [], []
     for target in sorted(folder.glob("*.ipynb")):
         if target.name not in release:
             continue
         try:
             nb, release_nb = grading._read(target), release[target.name]
-        except Exception:  # not a notebook at all: nbgrader fails on it and its error is reported below
+        except grading.GradingError as err:  # not a notebook: nbgrader fails on it (and says only "see the
+            unreadable.append(f"{err}; ask the student for the .ipynb file again (File > Download)")  # above
+            # traceback" with none above), so the report gives this line instead
             continue
         missing += grading.check_submission(release_nb, nb)
         put_back = grading.restore_deleted_tests(release_nb, nb)
@@ -303,6 +305,8 @@ def grade_student(api, assignment: str, student: str, release: dict[str, nbforma
     if tampered:
         report["error"] = ("the submission changed the gradebook while it ran; the gradebook was restored "
                            "and this submission left ungraded: review it by hand")
+    elif unreadable:
+        report["error"] = "; ".join(unreadable)
     else:
         report["error"] = None if result["success"] else result.get("log") or result.get("error") or "failed"
     return report
@@ -436,11 +440,46 @@ def autograde(assignment: str, *, course: Path | None = None, submissions: Mappi
                     shutil.copyfile(path, folder / name)
             students = list(files)
         students = submitted_students(api, assignment) if students is None else list(students)
+        policy = deadlines.load(course)
+        _write_due_date(api, assignment, policy)
         out = {}
         for student in progress(students, desc=f"autograde {assignment}", unit="submission",
                                 disable=not show_progress):
             out[student] = grade_student(api, assignment, student, release, scratch)
+            out[student]["late"] = _lateness(api, assignment, student, policy)
     return out
+
+
+def _write_due_date(api, assignment: str, policy) -> None:
+    """Put deadlines.toml's due date into nbgrader's gradebook (formgrader shows lateness from it)."""
+    due = policy.due.get(assignment)
+    if due is None:
+        return
+    with api.gradebook as gb:
+        gb.find_assignment(assignment).duedate = due
+        gb.db.commit()
+
+
+def _due(sub):
+    """nbgrader's due date of one submission, its extension included (None when the assignment has none)."""
+    return sub.duedate if sub.assignment.duedate is not None else None
+
+
+def _lateness(api, assignment: str, student: str, policy) -> dict:
+    """Record the student's extension from deadlines.toml in the gradebook (nbgrader's own column); their
+    lateness, as in grades()."""
+    from nbgrader.api import MissingEntry
+    with api.gradebook as gb:
+        try:
+            sub = gb.find_submission(assignment, student)
+        except MissingEntry:
+            return policy.lateness(assignment, student)
+        if assignment in policy.due:  # deadlines.toml manages it; else an extension given in nbgrader stays
+            sub.extension = policy.extension(assignment, student)
+            gb.db.commit()
+        return policy.lateness(assignment, student, submitted_at=sub.timestamp,
+                               gradebook_due=_due(sub),
+                               marker=deadlines.lms_marker(api.coursedir.root, student, assignment))
 
 
 def _submission_files(submissions) -> dict[str, list[Path]]:
@@ -511,52 +550,93 @@ def feedback(assignment: str, *, course: Path | None = None, db_url: str | None 
                   if students is None or p.parent.parent.name in students)
 
 
-GRADE_COLUMNS = ["assignment", "student", "score", "max_score", "code_score", "max_code_score",
-                 "needs_manual_grade"]
+GRADE_COLUMNS = ["assignment", "student", "score", "max_score", "pending_points", "code_score", "max_code_score",
+                 "needs_manual_grade", "submitted_at", "due", "late_hours", "late_source", "penalty_percent",
+                 "penalty", "final_score"]
+
+
+def _pending(sub) -> tuple[float, float]:
+    """(points, score counted so far) of a submission's cells that still wait for a person."""
+    cells = [g for nb in sub.notebooks for g in nb.grades if g.needs_manual_grade]
+    return float(sum(g.max_score or 0.0 for g in cells)), float(sum(g.score or 0.0 for g in cells))
 
 
 def grades(*, course: Path | None = None, db_url: str | None = None) -> list[dict]:
-    """One row per (assignment, submission) in the gradebook, columns GRADE_COLUMNS."""
+    """One row per (assignment, submission) in the gradebook, columns GRADE_COLUMNS.
+
+    score counts only points that are graded: a written answer still waiting for a person is in
+    pending_points, not a silent 0 (nbgrader's own score counts it as 0). final_score is score minus
+    the late penalty (course_lib.deadlines), and stays empty (None) while points are pending.
+    """
     course = course_folder(course)
+    policy = deadlines.load(course)
     rows = []
     with isolated_env(course, None):
         api = course_api(course, db_url=db_url)
         with api.gradebook as gb:
             for a in sorted(gb.assignments, key=lambda a: a.name):
                 for sub in sorted(a.submissions, key=lambda s: s.student_id):
-                    rows.append({"assignment": a.name, "student": sub.student_id, "score": sub.score,
-                                 "max_score": sub.max_score, "code_score": sub.code_score,
-                                 "max_code_score": sub.max_code_score,
-                                 "needs_manual_grade": sub.needs_manual_grade})
+                    pending, pending_score = _pending(sub)
+                    score = sub.score - pending_score
+                    late = policy.lateness(a.name, sub.student_id, submitted_at=sub.timestamp,
+                                           gradebook_due=_due(sub),
+                                           marker=deadlines.lms_marker(course, sub.student_id, a.name))
+                    penalty = round(score * late["penalty_percent"] / 100.0, 4)
+                    rows.append({"assignment": a.name, "student": sub.student_id, "score": score,
+                                 "max_score": sub.max_score, "pending_points": pending,
+                                 "code_score": sub.code_score, "max_code_score": sub.max_code_score,
+                                 "needs_manual_grade": sub.needs_manual_grade, **late, "penalty": penalty,
+                                 "final_score": None if pending else round(score - penalty, 4)})
     return rows
 
 
-def write_csv(rows: list[dict], path: Path) -> Path:
-    """Atomically write the grade table as CSV."""
+def write_csv(rows: list[dict], path: Path, columns: list[str] | None = None) -> Path:
+    """Atomically write rows as CSV (default: the long grade table, GRADE_COLUMNS); None is written empty."""
     import csv
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=GRADE_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buf, fieldnames=columns or GRADE_COLUMNS, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     writer.writerows(rows)
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(buf.getvalue())
+    tmp.write_text(buf.getvalue(), encoding="utf-8")
     os.replace(tmp, path)
     return path
 
 
+def percent(row: dict) -> float:
+    """A submission's percentage of the points graded so far (pending written answers left out), after
+    any late penalty."""
+    graded_max = (row["max_score"] or 0.0) - row.get("pending_points", 0.0)
+    earned = row["score"] - row.get("penalty", 0.0)
+    return 100.0 * earned / graded_max if graded_max else 0.0
+
+
 def summary(rows: list[dict], bins: int = 10) -> str:
-    """Per assignment: count, mean, median and a text histogram of scores as a percentage of the maximum."""
+    """Per assignment: count, mean, median and a text histogram of percentages of the points graded so far.
+
+    A written answer that waits for a person counts neither for nor against the student: the line says how
+    many submissions wait and how many points.
+    """
     lines = []
     for name in sorted({r["assignment"] for r in rows}):
         mine = [r for r in rows if r["assignment"] == name]
-        pct = [100.0 * r["score"] / r["max_score"] if r["max_score"] else 0.0 for r in mine]
-        manual = sum(bool(r["needs_manual_grade"]) for r in mine)
-        lines.append(f"{name}: {len(mine)} submissions, mean {statistics.mean(pct):.1f}%, "
-                     f"median {statistics.median(pct):.1f}%" + (f", {manual} need manual grading" if manual else ""))
+        # a submission with nothing graded yet (nbgrader could not run it) has no percentage
+        pct = [percent(r) for r in mine if (r["max_score"] or 0.0) - r.get("pending_points", 0.0) > 0]
+        waiting = [r for r in mine if r.get("pending_points")]
+        line = (f"{name}: {len(mine)} submissions, mean {statistics.mean(pct):.1f}%, "
+                f"median {statistics.median(pct):.1f}% of the points graded so far" if pct
+                else f"{name}: {len(mine)} submissions, no points graded yet")
+        if waiting:
+            points = sum(r["pending_points"] for r in waiting)
+            line += (f"; {len(waiting)} wait for a grader ({points:g} point(s) not counted yet)")
+        late = [r for r in mine if r.get("late_source")]
+        if late:
+            line += f"; {len(late)} late"
+        lines.append(line)
         counts = [0] * bins
         for p in pct:
-            counts[min(int(p * bins / 100), bins - 1)] += 1
+            counts[min(max(int(p * bins / 100), 0), bins - 1)] += 1
         for i, n in enumerate(counts):
             lo = 100 * i // bins
             lines.append(f"  {lo:3d}-{lo + 100 // bins:3d}% | {'#' * n} {n if n else ''}".rstrip())

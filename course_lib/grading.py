@@ -66,6 +66,11 @@ def release_folder(config) -> str:
     return _folders(config)[1]
 
 
+def release_path(assignment: str, root: Path = REPO_ROOT) -> Path:
+    """exercises/<assignment>/ of the course folder `root`."""
+    return Path(root) / release_folder(load_config(root)) / assignment
+
+
 def assignments(root: Path = REPO_ROOT) -> list[str]:
     """Names of the assignment folders in the source folder (solutions/)."""
     source = Path(root) / _folders(load_config(root))[0]
@@ -81,7 +86,10 @@ def _ignored(name: str) -> bool:
 # ---------------------------------------------------------------------------------------------- release
 def _read(path: Path) -> nbformat.NotebookNode:
     """Read without nbformat inventing random ids for cells that lack one (that would break determinism)."""
-    nb = nbformat.reader.reads(Path(path).read_text(encoding="utf-8"))  # no conversion, no validation
+    try:
+        nb = nbformat.reader.reads(Path(path).read_text(encoding="utf-8"))  # no conversion, no validation
+    except (nbformat.reader.NotJSONError, UnicodeDecodeError) as err:
+        raise GradingError(f"{path} is not a notebook: {not_json_reason(err)}") from None
     if nb.nbformat != 4:
         raise GradingError(f"{path}: nbformat 4 notebooks only, got version {nb.nbformat}; open and save it "
                            "in JupyterLab to upgrade it")
@@ -89,6 +97,15 @@ def _read(path: Path) -> nbformat.NotebookNode:
         for i, cell in enumerate(nb.cells):
             cell.setdefault("id", f"cell-{i}")
     return nb
+
+
+def not_json_reason(err: Exception) -> str:
+    """One line on why a file is not a notebook (nbformat's NotJSONError quotes the whole file)."""
+    if isinstance(err, UnicodeDecodeError):
+        return "not UTF-8 text (is it a notebook at all?)"
+    cause = err.__cause__ or err.__context__
+    detail = f" ({cause.msg} at line {cause.lineno}, column {cause.colno})" if hasattr(cause, "lineno") else ""
+    return "not valid JSON" + detail
 
 
 def _chain():
@@ -99,13 +116,22 @@ def _chain():
             ClearHiddenTests, ClearMarkScheme, ComputeChecksums, CheckCellMetadata]
 
 
-def release_notebook(path: Path, relpath: str, config=None) -> str:
+def _repository(root: Path) -> tuple[str, str]:
+    """The badges' repository: the course folder's own pyproject.toml (a private copy may name its own
+    URL), else the installed checkout's."""
+    try:
+        return badges.repository(Path(root))
+    except (FileNotFoundError, KeyError):
+        return badges.repository()
+
+
+def release_notebook(path: Path, relpath: str, config=None, root: Path = REPO_ROOT) -> str:
     """The student copy of one solution notebook as text; `relpath` is where it will live (for its badge)."""
     path = Path(path)
     config = load_config() if config is None else config
     nb = _read(path)
     # Badge and setup cells first, so the release's checksums cover the student's own badge.
-    repo, branch = badges.repository()
+    repo, branch = _repository(root)
     badges.apply(nb, relpath, repo, branch)
     resources = {"nbgrader": {"notebook": path.stem, "assignment": path.parent.name, "student": ".",
                               "db_url": ""}, "metadata": {"path": str(path.parent)}}
@@ -149,7 +175,7 @@ def generate_release(assignment: str, *, root: Path = REPO_ROOT, out_dir: Path |
             target = stage / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             if path.suffix == ".ipynb":
-                text = release_notebook(path, f"{release_name}/{assignment}/{rel.as_posix()}", config)
+                text = release_notebook(path, f"{release_name}/{assignment}/{rel.as_posix()}", config, root)
                 target.write_bytes(text.encode("utf-8"))
             else:
                 shutil.copyfile(path, target)
@@ -224,16 +250,30 @@ def assign(assignment: str, *, root: Path = REPO_ROOT, timeout: int | None = Non
     """Regenerate exercises/<assignment>/ and validate both sides: (written files, problems).
 
     A problem is a solution cell that fails its own tests, or a release whose tests pass without a
-    solution (the stubs must fail every test, or a blank submission earns points).
+    solution (the stubs must fail every test, or a blank submission earns points). The release is built
+    and validated in a staging folder and replaces exercises/<assignment>/ only when there is no
+    problem: with one, nothing is written (the list of written files is empty) and the old release stays.
     """
-    written = generate_release(assignment, root=root)
+    root = Path(root)
     source_name, release_name = _folders(load_config(root))
-    found = []
-    for source in sorted((Path(root) / source_name / assignment).glob("*.ipynb")):
-        found += problems(source, timeout=timeout, root=root)
-        found += problems(Path(root) / release_name / assignment / source.name, invert=True, timeout=timeout,
-                          root=root)
-    return written, found
+    release_dir = root / release_name
+    release_dir.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{assignment}-check-", dir=release_dir))
+    try:
+        staged = generate_release(assignment, root=root, out_dir=stage)
+        found = []
+        for source in sorted((root / source_name / assignment).glob("*.ipynb")):
+            found += problems(source, timeout=timeout, root=root)
+            found += [line.replace(str(stage / assignment), str(release_dir / assignment))
+                      for line in problems(stage / assignment / source.name, invert=True, timeout=timeout,
+                                           root=root)]
+        if found:
+            return [], found
+        (stage / assignment).chmod(0o755)
+        _swap(stage / assignment, release_dir / assignment)
+        return [release_dir / assignment / p.relative_to(stage / assignment) for p in staged], []
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 # -------------------------------------------------------------------------------------------- autograde

@@ -1,4 +1,4 @@
-"""The instructor verbs of `genai-course`: assign, collect, autograde, feedback, grades, status.
+"""The instructor verbs of `genai-course`: assign, collect, autograde, feedback, grades, status, public-copy.
 
 Each is a thin command-line face on course_lib.grading (releases) and course_lib.gradebook (the course
 folder and its gradebook). The course folder is the one you are in: the current folder or the nearest
@@ -45,9 +45,12 @@ def _assign(args) -> int:
         except (FileNotFoundError, grading.GradingError) as err:
             print(f"error: {err}", file=sys.stderr)
             return 1
-        print(f"{name}: wrote " + ", ".join(str(p) for p in written))
         for line in found:
             print(f"error: {line}", file=sys.stderr)
+        if found:
+            print(f"{name}: nothing written; {grading.release_path(name, root)} is as it was", file=sys.stderr)
+        else:
+            print(f"{name}: wrote " + ", ".join(str(p) for p in written))
         bad += len(found)
     return 1 if bad else 0
 
@@ -65,6 +68,8 @@ def _collect(args) -> int:
         print(f"{name}  {student:<24} -> {path}{late}")
     for rel, why in result.unmatched:
         print(f"unmatched: {rel}: {why}", file=sys.stderr)
+    for line in result.warnings:
+        print(f"warning: {line}", file=sys.stderr)
     print(f"{len(result.placed)} submission(s) collected, {len(result.unmatched)} file(s) unmatched")
     return 0
 
@@ -78,7 +83,8 @@ def _autograde(args) -> int:
         reports = gradebook.autograde(args.name, course=args.course, db_url=args.db, timeout=args.timeout,
                                       memory_mb=args.memory_mb or None, sandbox_mode=args.sandbox,
                                       on_sandbox=announce, students=args.student)
-    except (RuntimeError, FileNotFoundError) as err:  # no bubblewrap with --sandbox bwrap; no such assignment
+    except (RuntimeError, FileNotFoundError, ValueError) as err:  # no bubblewrap with --sandbox bwrap; no such
+        # assignment; a deadlines.toml that cannot be read
         print(f"error: {err}", file=sys.stderr)
         return 2
     problems = changed = 0
@@ -95,8 +101,12 @@ def _autograde(args) -> int:
         if r["sandbox_log"]:
             line += (f"; the sandbox refused {len(r['sandbox_log'])} action(s), e.g. {r['sandbox_log'][0][:120]} "
                      f"(all: {args.course / 'sandbox_log' / args.name / (student + '.txt')})")
+        late = r.get("late") or {}
+        if late.get("late_source"):
+            line += ("; late " + (f"{late['late_hours']:g} h" if late["late_hours"] is not None
+                                  else f"({late['late_source']})") + f", penalty {late['penalty_percent']:g}%")
         if r["error"]:
-            line += "; ERROR: " + str(r["error"]).strip().splitlines()[-1][:200]
+            line += "; ERROR: " + str(r["error"]).strip().splitlines()[-1][:400]
             problems += 1
         print(line)
     print(f"{len(reports)} submission(s) graded in {args.course}, {problems} with errors to review"
@@ -112,14 +122,34 @@ def _feedback(args) -> int:
     for path in paths:
         print(path)
     print(f"{len(paths)} feedback file(s) in {args.course / 'feedback'}/")
+    written = {p.parent.parent.name for p in paths}
+    try:
+        rows = gradebook.grades(course=args.course, db_url=args.db)
+    except ValueError as err:  # a deadlines.toml that cannot be read
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    waiting = [r["student"] for r in rows
+               if r["assignment"] == args.name and r["pending_points"] and r["student"] in written]
+    if waiting:
+        print(f"not final: {len(waiting)} page(s) have written answers waiting for a grader ({', '.join(waiting)}); "
+              "each page says which. Grade them in formgrader and run feedback again.", file=sys.stderr)
     return 0
 
 
 def _grades(args) -> int:
-    from course_lib import gradebook
-    rows = gradebook.grades(course=args.course, db_url=args.db)
-    if args.csv:
-        print(f"wrote {gradebook.write_csv(rows, Path(args.csv).resolve())} ({len(rows)} rows)")
+    from course_lib import grade_export, gradebook
+    from course_lib.collect import Roster
+    try:
+        roster = Roster.read(Path(args.roster)) if args.roster else None
+        rows = gradebook.grades(course=args.course, db_url=args.db)
+        if args.csv:
+            path, n, warnings = grade_export.write(rows, Path(args.csv).resolve(), args.format, roster)
+            print(f"wrote {path} ({n} rows, {args.format} format)")
+            for line in warnings:
+                print(f"warning: {line}", file=sys.stderr)
+    except (FileNotFoundError, ValueError) as err:  # a bad roster, deadlines.toml or format
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     print(gradebook.summary(rows))
     return 0
 
@@ -130,6 +160,22 @@ def _status(args) -> int:
     print(f"{'assignment':<20} {'submitted':>9} {'graded':>7} {'awaiting manual grading':>24}")
     for r in rows:
         print(f"{r['assignment']:<20} {r['submitted']:>9} {r['graded']:>7} {r['awaiting_manual_grading']:>24}")
+    return 0
+
+
+def _public_copy(args) -> int:
+    from course_lib import public_copy
+    try:
+        done = public_copy.build(Path(args.dest), course=args.course, repository=args.repository,
+                                 branch=args.branch, exclude=tuple(args.exclude))
+    except (public_copy.PublicCopyError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if done["commit"] is None:
+        print(f"{done['dest']}: already up to date, nothing committed")
+    else:
+        print(f"{done['dest']}: commit {done['commit']} ({done['changed']} file(s) added or changed, "
+              f"{done['removed']} removed); check it, then push it: git -C {done['dest']} push")
     return 0
 
 
@@ -189,9 +235,27 @@ def add_verbs(sub) -> None:
 
     p = sub.add_parser("grades", help="grade table: printed summary and an optional CSV",
                        description=_doc("gradebook", "grades"))
-    p.add_argument("--csv", default=None, metavar="PATH", help="also write every grade to this CSV file")
+    p.add_argument("--csv", default=None, metavar="PATH", help="also write the grades to this CSV file")
+    p.add_argument("--format", default="long", choices=["long", "wide", "canvas", "moodle"],
+                   help="long: a row per submission (default); wide: a row per student, a column per assignment; "
+                        "canvas, moodle: what their gradebook import takes (need --roster)")
+    p.add_argument("--roster", default=None, metavar="CSV",
+                   help="class list (student_id, name, email, lms_id; for Canvas also sis_user_id, "
+                        "sis_login_id, section): its students and columns go into the wide/LMS table")
     _course(p), _db(p)
     p.set_defaults(func=_in_course(_grades))
+
+    p = sub.add_parser("public-copy", help="make or update a public repository without solutions/ or their history",
+                       description=_doc("public_copy", "build"))
+    p.add_argument("dest", help="the public repository's folder (created with git init when missing)")
+    p.add_argument("--repository", default=None, metavar="URL",
+                   help="the public repository's GitHub URL: Colab badges and setup cells point there "
+                        "(default: as in pyproject.toml)")
+    p.add_argument("--branch", default="main", help="its branch (default main)")
+    p.add_argument("--exclude", action="append", default=[], metavar="PATH",
+                   help="another private path to leave out (repeatable); solutions/ and tests/mistakes/ always are")
+    _course(p)
+    p.set_defaults(func=_in_course(_public_copy))
 
     p = sub.add_parser("status", help="per assignment: submitted, graded, awaiting manual grading",
                        description=_doc("gradebook", "status"))

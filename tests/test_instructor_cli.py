@@ -19,7 +19,7 @@ import grading_helpers as toy
 from course_lib import cli, collect, gradebook
 from course_lib.course import REPO_ROOT
 
-VERBS = ("assign", "release", "collect", "autograde", "feedback", "grades", "status")
+VERBS = ("assign", "release", "collect", "autograde", "feedback", "grades", "status", "public-copy")
 
 
 @pytest.mark.parametrize("verb", VERBS)
@@ -56,46 +56,63 @@ def _zip(course, tmp_path):
         zf.writestr("stray.ipynb", good)  # no assignment name anywhere
         zf.writestr(f"Copy of {toy.NAME} (1).ipynb", good)  # a renamed download: whose is it?
         zf.writestr(f"{toy.NAME} (2).ipynb", good)
+        zf.writestr(f"dan_{toy.NAME}.ipynb", b'{"cells": [ this is not json')  # a broken download
     return path
 
 
 def test_a_class_round(course, tmp_path, capsys):
     assert cli.main(["collect", str(_zip(course, tmp_path)), "--course", str(course)]) == 0
     out, err = capsys.readouterr()
-    assert "3 submission(s) collected, 4 file(s) unmatched" in out
+    assert "4 submission(s) collected, 4 file(s) unmatched" in out
     assert "unmatched: readme.txt: not a .ipynb file" in err and "unmatched: stray.ipynb: cannot tell" in err
+    assert f"warning: dan_{toy.NAME}.ipynb -> {course / 'submitted' / 'dan' / toy.NAME / (toy.NAME + '.ipynb')} " \
+           "is not a notebook (JSONDecodeError: Expecting value: line 1 column 13" in err
     assert f"unmatched: Copy of {toy.NAME} (1).ipynb: cannot tell the student" in err
     assert f"unmatched: {toy.NAME} (2).ipynb: cannot tell the student" in err
     for student in ("ann", "bob", "cem"):
         assert (course / "submitted" / student / toy.NAME / f"{toy.NAME}.ipynb").is_file()
 
     assert cli.main(["status", "--course", str(course)]) == 0
-    assert f"{toy.NAME:<20} {3:>9} {0:>7} {0:>24}" in capsys.readouterr().out
+    assert f"{toy.NAME:<20} {4:>9} {0:>7} {0:>24}" in capsys.readouterr().out
 
     exercises = (course / "exercises" / toy.NAME / f"{toy.NAME}.ipynb").read_bytes()
     assert cli.main(["autograde", toy.NAME, "--timeout", "5", "--course", str(course)]) == 0
     out = capsys.readouterr().out
     assert "ann                      3/3 autograded points" in out and "bob                      0/3" in out
-    assert f"3 submission(s) graded in {course}, 0 with errors" in out
+    assert f"4 submission(s) graded in {course}, 1 with errors" in out
+    dan = next(line for line in out.splitlines() if line.startswith("dan "))
+    assert dan == (f"dan                      0/3 autograded points; ERROR: {course}/submitted/dan/{toy.NAME}/"
+                   f"{toy.NAME}.ipynb is not a notebook: not valid JSON (Expecting value at line 1, column 13); "
+                   "ask the student for the .ipynb file again (File > Download)")
     assert (course / "exercises" / toy.NAME / f"{toy.NAME}.ipynb").read_bytes() == exercises  # untouched
     assert not [p for p in course.iterdir() if p.name.startswith(".nbgrader-release")]
 
     assert cli.main(["status", "--course", str(course)]) == 0
     # ann and cem wait for a person; bob left the written answer untouched, which nbgrader scores 0 itself
-    assert f"{toy.NAME:<20} {3:>9} {3:>7} {2:>24}" in capsys.readouterr().out
+    # ann and cem wait for a person, and dan, whose file nbgrader could not grade
+    assert f"{toy.NAME:<20} {4:>9} {4:>7} {3:>24}" in capsys.readouterr().out
 
     assert cli.main(["feedback", toy.NAME, "--course", str(course)]) == 0
     html = course / "feedback" / "ann" / toy.NAME / f"{toy.NAME}.html"
-    assert "Score: 3.0 / 4.0" in html.read_text()  # written answer not graded yet
-    capsys.readouterr()
+    page = toy.feedback_text(html.read_text())
+    assert "Score: 3.0 / 4.0" in page  # written answer not graded yet, and the page says so under the score:
+    assert page.index("Score: 3.0 / 4.0") < page.index(
+        "Not final: 1 answer(s) worth 1 point(s) are waiting for a grader: answer (1 point(s))") < page.index("Toy assignment")
+    assert "Not final" not in toy.feedback_text((course / "feedback" / "bob" / toy.NAME / f"{toy.NAME}.html").read_text())
+    assert "not final: 2 page(s) have written answers waiting for a grader (ann, cem)" in capsys.readouterr().err
 
     table = tmp_path / "grades.csv"
     assert cli.main(["grades", "--csv", str(table), "--course", str(course)]) == 0
     out = capsys.readouterr().out
-    assert f"{toy.NAME}: 3 submissions, mean 50.0%, median 75.0%, 2 need manual grading" in out
+    # ann and cem: 3 of the 3 points graded so far (their written point waits); bob: 0 of 4
+    # dan's file could not be graded at all: all 4 of its points wait for a person, and it has no percentage
+    assert (f"{toy.NAME}: 4 submissions, mean 66.7%, median 100.0% of the points graded so far; "
+            "3 wait for a grader (6 point(s) not counted yet)") in out
     rows = list(csv.DictReader(table.open()))
-    assert [(r["student"], float(r["code_score"])) for r in rows] == [("ann", 3.0), ("bob", 0.0), ("cem", 3.0)]
-    assert rows[0]["max_score"] == "4.0"
+    assert [(r["student"], float(r["code_score"])) for r in rows] == [("ann", 3.0), ("bob", 0.0), ("cem", 3.0),
+                                                                       ("dan", 0.0)]
+    assert rows[0]["max_score"] == "4.0" and rows[0]["pending_points"] == "1.0"
+    assert rows[0]["final_score"] == "" and rows[1]["final_score"] == "0.0"  # pending is not a 0
 
 
 def test_db_url_is_passed_through(course, tmp_path):
@@ -111,19 +128,30 @@ def test_db_url_is_passed_through(course, tmp_path):
 def test_assign_names_the_cell_of_a_broken_solution(tmp_path, capsys):
     root = tmp_path / "course"
     toy.make_course(root)
+    assert cli.main(["assign", toy.NAME, "--course", str(root)]) == 0
+    capsys.readouterr()
     path = root / "solutions" / toy.NAME / f"{toy.NAME}.ipynb"
     nb = nbformat.read(path, as_version=4)
     toy.cell(nb, "root").source = "def root(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION"
     nbformat.write(nb, path)
+    before = (root / "exercises" / toy.NAME / f"{toy.NAME}.ipynb").read_bytes()
     assert cli.main(["release", toy.NAME, "--course", str(root)]) == 1  # release: alias of assign
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     assert f"cell 'test_root' fails its tests" in err and "test_add" not in err
+    assert "wrote" not in out and f"{toy.NAME}: nothing written; {root / 'exercises' / toy.NAME} is as it was" in err
+    assert (root / "exercises" / toy.NAME / f"{toy.NAME}.ipynb").read_bytes() == before  # the good release stays
+    assert sorted(p.name for p in (root / "exercises").iterdir()) == [toy.NAME]  # no staging folder left
+
+    path.write_text('{"cells": [ oops')  # a solution notebook broken by a merge or an editor
+    assert cli.main(["assign", toy.NAME, "--course", str(root)]) == 1
+    assert capsys.readouterr().err == (f"error: {path} is not a notebook: not valid JSON (Expecting value at line 1, "
+                                       "column 13)\n")
 
 
 def test_summary_and_bad_input():
     rows = [{"assignment": "a", "score": s, "max_score": 10.0, "needs_manual_grade": False} for s in (0, 5, 10, 10)]
     text = gradebook.summary(rows)
-    assert text.splitlines()[0] == "a: 4 submissions, mean 62.5%, median 75.0%"
+    assert text.splitlines()[0] == "a: 4 submissions, mean 62.5%, median 75.0% of the points graded so far"
     assert "   0- 10% | # 1" in text and "  90-100% | ## 2" in text
     assert gradebook.summary([]) == "no graded submissions in the gradebook"
     with pytest.raises(ValueError, match="memory_mb must be a positive number of MiB, got -1"):
@@ -210,17 +238,8 @@ def test_a_fixed_hidden_test_reaches_every_grade(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "ann                      3/3" in out and "lee                      3/3" in out
 
-    with gradebook.isolated_env(root, None):  # a person grades ann's written answer (as formgrader does)
-        with gradebook.course_api(root).gradebook as gb:
-            grade = gb.find_grade("answer", toy.NAME, toy.NAME, "ann")
-            grade.manual_score, grade.needs_manual_grade = 1.0, False
-            gb.db.commit()
-
-    path = root / "solutions" / toy.NAME / f"{toy.NAME}.ipynb"
-    nb = nbformat.read(path, as_version=4)
-    test = toy.cell(nb, "test_root")
-    test.source = test.source.replace("### END HIDDEN TESTS", "assert root(16) == 4  # HIDDEN-NEW\n### END HIDDEN TESTS")
-    nbformat.write(nb, path)
+    toy.grade_by_hand(root, ["ann"])  # a person grades ann's written answer
+    toy.add_hidden_test(root, "assert root(16) == 4  # HIDDEN-NEW")
     assert cli.main(["assign", toy.NAME, "--course", str(root)]) == 0
     assert cli.main(["autograde", toy.NAME, "--timeout", "10", "--course", str(root)]) == 0
     out = capsys.readouterr().out
