@@ -72,7 +72,9 @@ def lab(tmp_path_factory):
     log = open(home / "lab.log", "w")
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         "--port-retries=0", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={work}"]
+         "--port-retries=0", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={work}",
+         # a kernel that starts slowly on a loaded 2-core machine is not a failure (jupyter_server waits 60 s)
+         "--MappingKernelManager.kernel_info_timeout=240"]
         + (["--allow-root"] if os.geteuid() == 0 else []),
         env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
