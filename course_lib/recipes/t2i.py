@@ -16,8 +16,8 @@ from course_lib.models.latent_diffusion import LatentDiffusion
 
 DATASETS = ("shapes", "mnist_captions")
 DEFAULTS = {   # model sizes go to LatentDiffusion; TRAIN_KEYS to train()
-    "shapes": dict(latent_channels=4, ae_width=32, width=128, depth=4, n_head=4, text_width=64, text_layers=2,
-                   lr=1e-3, ae_lr=2e-3, batch_size=128, ae_share=0.25),
+    "shapes": dict(latent_channels=4, ae_width=32, width=96, depth=3, n_head=4, text_width=64, text_layers=2,
+                   lr=1e-3, ae_lr=2e-3, batch_size=64, ae_share=0.2),
     "mnist_captions": dict(latent_channels=4, ae_width=32, width=128, depth=4, n_head=4, text_width=64,
                            text_layers=2, lr=1e-3, ae_lr=2e-3, batch_size=128, ae_share=0.25),
 }
