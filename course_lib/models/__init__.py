@@ -36,6 +36,7 @@ FAMILIES = {  # name -> (module, class): every family the protocol test runs; th
     "gan": ("course_lib.models.gan", "GAN"),
     "gpt": ("course_lib.models.gpt", "GPT"),
     "diffusion": ("course_lib.models.diffusion", "Diffusion"),
+    "t2i": ("course_lib.models.latent_diffusion", "LatentDiffusion"),   # conditioned by prompts, not labels
 }
 
 

@@ -189,7 +189,8 @@ class LatentDiffusion(Configured, nn.Module):
         """
         check_n(n)
         if labels is not None:
-            raise ValueError("this text-to-image model is conditioned by prompts=..., not labels")
+            raise ValueError("this text-to-image model is conditioned by prompts=..., not labels (it is unconditional "
+                             "in labels): pass prompts=[...] instead")
         if not (isinstance(guidance, (int, float)) and guidance >= 0):
             raise ValueError(f"guidance must be a number >= 0, got {guidance!r}")
         if isinstance(prompts, str):
