@@ -28,7 +28,8 @@ SAMPLE_OPTIONS = ("guidance", "steps", "eta")
 
 def build(data, **options) -> LatentDiffusion:
     """A model sized for a captioned set (its vocabulary, image shape, longest caption); options override."""
-    longest = max(len(model_words) for model_words in (c.split() for c in data.recaption(0)))
+    from course_lib.tokenizers import split_words
+    longest = max(len(split_words(c)) for c in data.recaption(0))                 # commas are words too
     cfg = dict(words=data.words(), image_channels=data.images.shape[1], image_size=data.images.shape[-1],
                max_words=longest + 4, **options)
     return LatentDiffusion.from_config(cfg)
