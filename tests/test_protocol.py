@@ -61,6 +61,10 @@ CASES = {
                                                 "arch": "unet", "hidden": 128, "depth": 3, "width": 8,
                                                 "num_classes": 10, "p_uncond": 0.1, "data_scale": 1.0, "clip": None,
                                                 "prediction": "v"}, num_classes=10),
+    "t2i": Case("t2i", {"words": ["a", "circle", "red"], "image_channels": 1, "image_size": 8, "latent_channels": 2,
+                        "ae_width": 4, "width": 16, "depth": 1, "n_head": 2, "text_width": 8, "text_layers": 1,
+                        "max_words": 4, "timesteps": 10, "schedule": "cosine", "p_uncond": 0.1, "clip": 3.0},
+                sample_kw={"steps": 3, "prompts": "a red circle", "guidance": 2.0}),
 }
 MODULES = [name for name, case in CASES.items() if case.family != "bigram"]   # the bigram is a counted table
 
