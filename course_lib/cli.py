@@ -80,6 +80,10 @@ def _train(args) -> int:
     """
     module = _family_module(args.family)
     out = Path(args.out)
+    import os
+
+    from course_lib import config
+    config.set_threads(args.threads or int(os.environ.get("COURSE_THREADS", "0")) or 1)
     summary = module.cli_train(dataset=args.dataset, seconds=args.seconds, steps=args.steps, seed=args.seed,
                                out=out, options=_options(args.option))
     print(f"saved {out}")
@@ -141,6 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", required=True, help="a course_lib.data name, e.g. digits, mnist5k, shakespeare")
     p.add_argument("--seconds", type=float, default=None, help="training time budget in seconds")
     p.add_argument("--steps", type=int, default=None, help="training step budget (whichever ends first)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads for PyTorch (default: COURSE_THREADS, else 1: the course's small models train "
+                        "fastest on one thread, as the benchmarks and the pretrained zoo were measured)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="checkpoint file to write (atomically)")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",

@@ -98,3 +98,22 @@ def test_sample_needs_a_family_in_the_checkpoint(tmp_path):
     path = checkpoints.save(tmp_path / "plain.pt", nn.Linear(2, 2), {"d": 2})
     with pytest.raises(SystemExit, match="no meta\\['family'\\]"):
         cli.main(["sample", str(path)])
+
+
+def test_train_runs_on_one_thread_unless_told_otherwise(tmp_path, monkeypatch):
+    """The benchmarks and the zoo were measured on one thread; on a busy 2-core machine two threads made the
+    small convolutions ~8x slower. `--threads` and COURSE_THREADS override."""
+    import torch
+
+    from course_lib import cli
+
+    monkeypatch.delenv("COURSE_THREADS", raising=False)
+    before = torch.get_num_threads()
+    try:
+        for extra, want in (([], 1), (["--threads", "2"], 2)):
+            torch.set_num_threads(3)
+            assert cli.main(["train", "gan", "--dataset", "ring8", "--steps", "2", *extra,
+                             "--out", str(tmp_path / "g.pt")]) == 0
+            assert torch.get_num_threads() == want
+    finally:
+        torch.set_num_threads(before)
