@@ -72,3 +72,10 @@ def test_read_caption_reads_every_phrasing_back():
     assert J.read_caption(grammar, "a small thin seven nearly upright")["slant"] == 1
     assert J.read_caption(grammar, "a small thin seven")["slant"] == -1           # not said
     assert J.read_caption(grammar, "a small large thin seven upright")["size"] == -1  # said twice
+
+
+def test_read_caption_prefers_the_longer_phrasing():
+    grammar = data.CaptionGrammar(values={"slant": ("leaning", "upright")},
+                                  phrases={"slant": (("leaning",), ("not leaning",))}, templates=("a {slant} one",))
+    assert J.read_caption(grammar, "a not leaning one") == {"slant": 1}   # "leaning" inside it does not count
+    assert J.read_caption(grammar, "a leaning one") == {"slant": 0}
