@@ -39,6 +39,7 @@ class CaptionerConfig:
     n_layer: int = 2
     n_head: int = 4
     max_words: int = 24           # longest caption, <end> included
+    split_colour: bool = False    # form from the brightest channel, colour as separate tokens (see encode)
 
     def __post_init__(self):
         self.words = list(WordTokenizer(self.words).words)
@@ -48,6 +49,8 @@ class CaptionerConfig:
                 raise ValueError(f"{name} must be a positive int, got {v!r}")
         if self.image_size % 4:
             raise ValueError(f"image_size must be divisible by 4 (two 2x poolings), got {self.image_size}")
+        if not isinstance(self.split_colour, bool):
+            raise ValueError(f"split_colour must be True or False, got {self.split_colour!r}")
         if self.n_embd % self.n_head:
             raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
 
@@ -121,9 +124,16 @@ class Captioner(nn.Module):
         self.config, self.tokenizer = cfg, WordTokenizer(cfg.words)
         V, C, w = self.tokenizer.vocab_size, cfg.n_embd, cfg.width
         self.start_id = V                                             # <start>: an input id only
-        self.encoder = nn.Sequential(_conv_stage(cfg.image_channels, w), _conv_stage(w, 2 * w))
+        S = (cfg.image_size // 4) ** 2
+        self.encoder = nn.Sequential(_conv_stage(1 if cfg.split_colour else cfg.image_channels, w),
+                                     _conv_stage(w, 2 * w))
         self.region_proj = nn.Linear(2 * w, C)
-        self.region_pos = nn.Parameter(torch.zeros(1, (cfg.image_size // 4) ** 2, C))
+        self.region_pos = nn.Parameter(torch.zeros(1, S, C))
+        if cfg.split_colour:                                          # per-pixel colour, max over 4x4 regions
+            self.colour = nn.Sequential(nn.Conv2d(cfg.image_channels, 2 * w, 1), nn.GELU(),
+                                        nn.Conv2d(2 * w, 2 * w, 1), nn.GELU(), nn.MaxPool2d(4))
+            self.colour_proj = nn.Linear(2 * w, C)
+            self.colour_pos = nn.Parameter(torch.zeros(1, S, C))
         gcfg = GPTConfig(vocab_size=V + 1, block_size=cfg.max_words, n_layer=cfg.n_layer, n_head=cfg.n_head,
                          n_embd=C)
         self.tok_emb = nn.Embedding(V + 1, C)
@@ -151,16 +161,25 @@ class Captioner(nn.Module):
         return tokens.to(self.device)
 
     def encode(self, images: torch.Tensor) -> torch.Tensor:
-        """images (B, C, H, W) float in [0, 1] -> region features (B, S, n_embd), S = (H/4)(W/4)."""
+        """images (B, C, H, W) float in [0, 1] -> region features (B, S, n_embd), S = (H/4)(W/4).
+
+        split_colour: the conv net sees only the brightest channel (form, colour-blind) and the colour
+        of each region becomes S more tokens (B, 2S, n_embd). A grid that mixes both learns "green goes
+        with squares" from the training pairs; kept apart, a held-out green circle is two known things."""
         cfg = self.config
         shape = (cfg.image_channels, cfg.image_size, cfg.image_size)
         if not isinstance(images, torch.Tensor) or images.dim() != 4 or tuple(images.shape[1:]) != shape \
                 or not images.is_floating_point():
             got = f"{tuple(images.shape)} {images.dtype}" if isinstance(images, torch.Tensor) else type(images).__name__
             raise ValueError(f"images must be float of shape (B, {', '.join(map(str, shape))}), got {got}")
-        h = self.encoder(images.to(self.device) * 2 - 1)                        # (B, 2w, H/4, W/4)
+        x = images.to(self.device) * 2 - 1
+        h = self.encoder(x.amax(1, keepdim=True) if cfg.split_colour else x)     # (B, 2w, H/4, W/4)
         h = h.flatten(2).transpose(1, 2)                                        # (B, S, 2w)
-        return self.region_proj(h) + self.region_pos                            # (B, S, C)
+        memory = self.region_proj(h) + self.region_pos                          # (B, S, C)
+        if not cfg.split_colour:
+            return memory
+        c = self.colour(x).flatten(2).transpose(1, 2)                           # (B, S, 2w)
+        return torch.cat([memory, self.colour_proj(c) + self.colour_pos], 1)   # (B, 2S, C)
 
     def logits(self, images: torch.Tensor, inputs: torch.Tensor, memory=None) -> torch.Tensor:
         """inputs (B, T) ids starting with <start> -> next-word logits (B, T, V)."""
