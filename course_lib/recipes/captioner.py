@@ -13,7 +13,7 @@ from course_lib.models.captioner import Captioner
 
 DEFAULTS = {  # what benchmarks/captioning.py trains with; the model sizes go to CaptionerConfig
     "mnist_captions": dict(width=16, n_embd=64, n_layer=2, n_head=4, lr=2e-3, batch_size=64),
-    "shapes": dict(width=16, n_embd=64, n_layer=2, n_head=4, lr=2e-3, batch_size=64),
+    "shapes": dict(width=16, n_embd=64, n_layer=2, n_head=4, lr=2e-3, batch_size=64, split_colour=True),
 }
 TRAIN_KEYS = ("lr", "batch_size")
 
