@@ -126,3 +126,16 @@ def test_bad_input():
         small(image_size=6)
     with pytest.raises(ValueError, match="budget"):
         recipe.train(model, None)
+
+
+def test_split_colour_keeps_form_colour_blind():
+    model = small(split_colour=True)
+    pattern = torch.rand(8, 8)
+    red, green = torch.zeros(2, 3, 8, 8).unbind(0)
+    red[0], green[1] = pattern, pattern                            # one shape, two colours
+    memory = model.encode(torch.stack([red, green]))               # (2, 2S, C), S = 4 regions
+    assert memory.shape == (2, 8, 16)
+    assert torch.allclose(memory[0, :4], memory[1, :4], atol=1e-6)   # form tokens: the same
+    assert not torch.allclose(memory[0, 4:], memory[1, 4:], atol=1e-4)  # colour tokens: not
+    with pytest.raises(ValueError, match="split_colour must be True or False"):
+        small(split_colour="yes")
