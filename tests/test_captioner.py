@@ -106,6 +106,11 @@ def test_checkpoint_round_trip(tmp_path):
     inputs = torch.tensor([[model.start_id, 1, 2]] * 3)
     assert torch.equal(model.logits(images, inputs), back.logits(images, inputs))
     assert back.caption(images) == model.caption(images)
+    from course_lib.models.clip import CLIP
+    clip = CLIP.from_config({"words": WORDS, "image_channels": 3, "image_size": 8})
+    other = checkpoints.save(tmp_path / "clip.pt", clip, clip.config_dict())
+    with pytest.raises(checkpoints.CheckpointError, match="different model"):
+        checkpoints.load(other, Captioner.from_config)
 
 
 def test_bad_input():
