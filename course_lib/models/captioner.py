@@ -25,11 +25,95 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from course_lib.models.clip import _conv_stage     # two 3x3 convolutions, then halve the resolution
 from course_lib.models.gpt import MLP, GPTConfig
 from course_lib.tokenizers import WordTokenizer
 
 
 @dataclass
+class CaptionerConfig:
+    words: list = field(default_factory=list)   # the caption vocabulary (WordTokenizer(words))
+    image_channels: int = 1
+    image_size: int = 28          # square, divisible by 4
+    width: int = 32               # conv channels of the first stage (the second has twice as many)
+    n_embd: int = 64              # the decoder's residual width
+    n_layer: int = 2
+    n_head: int = 4
+    max_words: int = 24           # longest caption, <end> included
+    split_colour: bool = False    # form from the brightest channel, colour as separate tokens (see encode)
+
+    def __post_init__(self):
+        self.words = list(WordTokenizer(self.words).words)
+        for name in ("image_channels", "image_size", "width", "n_embd", "n_layer", "n_head", "max_words"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{name} must be a positive int, got {v!r}")
+        if self.image_size % 4:
+            raise ValueError(f"image_size must be divisible by 4 (two 2x poolings), got {self.image_size}")
+        if not isinstance(self.split_colour, bool):
+            raise ValueError(f"split_colour must be True or False, got {self.split_colour!r}")
+        if self.n_embd % self.n_head:
+            raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
+
+
+class CrossAttention(nn.Module):
+    """Words (queries) attend to image regions (keys, values); written out, not through SDPA."""
+
+    def __init__(self, n_embd: int, n_head: int):
+        super().__init__()
+        self.n_head = n_head
+        self.q = nn.Linear(n_embd, n_embd)
+        self.kv = nn.Linear(n_embd, 2 * n_embd)
+        self.proj = nn.Linear(n_embd, n_embd)
+        self.last_weights = None                   # (B, nh, T, S) of the last call, for plots and tests
+
+    def forward(self, x, memory):                  # x (B, T, C) words, memory (B, S, C) image regions
+        B, T, C = x.shape
+        S, nh, hs = memory.shape[1], self.n_head, C // self.n_head
+        q = self.q(x).view(B, T, nh, hs).transpose(1, 2)                        # (B, nh, T, hs)
+        k, v = self.kv(memory).split(C, dim=2)                                  # 2 x (B, S, C)
+        k = k.view(B, S, nh, hs).transpose(1, 2)                                # (B, nh, S, hs)
+        v = v.view(B, S, nh, hs).transpose(1, 2)                                # (B, nh, S, hs)
+        att = (q @ k.transpose(-2, -1)) / math.sqrt(hs)                         # (B, nh, T, S)
+        att = att.softmax(dim=-1)                                               # each word: weights over regions
+        self.last_weights = att.detach()
+        y = att @ v                                                             # (B, nh, T, hs)
+        return self.proj(y.transpose(1, 2).reshape(B, T, C))                    # (B, T, C)
+
+
+class CausalSelfAttention(nn.Module):
+    """Each word sees itself and the words before it (the triangle mask)."""
+
+    def __init__(self, n_embd: int, n_head: int):
+        super().__init__()
+        self.n_head = n_head
+        self.qkv = nn.Linear(n_embd, 3 * n_embd)
+        self.proj = nn.Linear(n_embd, n_embd)
+
+    def forward(self, x):                          # x (B, T, C)
+        B, T, C = x.shape
+        q, k, v = self.qkv(x).split(C, dim=2)
+        q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))  # (B, nh, T, hs)
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)             # (B, nh, T, hs)
+        return self.proj(y.transpose(1, 2).reshape(B, T, C))                    # (B, T, C)
+
+
+class DecoderBlock(nn.Module):
+    """Pre-norm: causal self-attention, then cross-attention to the image, then the MLP."""
+
+    def __init__(self, cfg: GPTConfig):
+        super().__init__()
+        self.ln1, self.ln2, self.ln3 = (nn.LayerNorm(cfg.n_embd) for _ in range(3))
+        self.attn = CausalSelfAttention(cfg.n_embd, cfg.n_head)
+        self.cross = CrossAttention(cfg.n_embd, cfg.n_head)
+        self.mlp = MLP(cfg)
+
+    def forward(self, x, memory):
+        x = x + self.attn(self.ln1(x))
+        x = x + self.cross(self.ln2(x), memory)
+        return x + self.mlp(self.ln3(x))
+
+
 class CaptionerConfig:
     words: list = field(default_factory=list)   # the caption vocabulary (WordTokenizer(words))
     image_channels: int = 1
