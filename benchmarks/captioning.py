@@ -59,8 +59,11 @@ def main() -> int:
         "course_lib.recipes.captioner.DEFAULTS (AdamW, cosine schedule, batch 64, 8 phrasings per image).",
         "all_right_pct: share of images whose generated caption, read back with the grammar's phrasings, states every "
         "attribute of the image right. Sampled: temperature 1, generator seeded 0.",
-        "shapes heldout: the (shape, colour) pairs never seen in training; the captioner names the colour right but "
-        "tends to say the shape it saw with that colour (compositional failure, reported, not hidden).",
+        "shapes heldout: the (shape, colour) pairs never seen in training. The shapes captioner uses split_colour "
+        "(a colour-blind form grid plus separate colour tokens): a first run without it (120 s, 2,520 steps, seed 0) "
+        "scored heldout 33.3% greedy / 30.5% sampled (shape 44.6%: it said the shape it had seen with that colour), "
+        "test 100% / 98.7%. What remains wrong on heldout is the shape word, which the decoder's own word prior "
+        "predicts from the colour word before it.",
         "MNIST attributes are measured and bucketed at training tertiles: images near a bucket edge carry a label a "
         "model can hardly see (the attribute judge, trained on real images, reaches the same ceiling on size).",
         "load_avg_1min above 2 means other jobs shared the 2 cores.",
