@@ -1,0 +1,72 @@
+"""Training recipe for the captioner: defaults per captioned set, re-phrased captions, a step or time budget.
+
+Each batch draws its captions from `phrasings` pre-tokenised re-phrasings of the dataset's grammar, so
+the model learns to say the attributes, in any of the grammar's words, not one sentence per image.
+Evaluation reads the generated caption back into attributes (course_lib.metrics.judge.read_caption)
+and counts the images whose every attribute is right.
+"""
+from __future__ import annotations
+
+import torch
+
+from course_lib.models.captioner import Captioner
+
+DEFAULTS = {  # what benchmarks/captioning.py trains with; the model sizes go to CaptionerConfig
+    "mnist_captions": dict(width=16, n_embd=64, n_layer=2, n_head=4, lr=2e-3, batch_size=64),
+    "shapes": dict(width=16, n_embd=64, n_layer=2, n_head=4, lr=2e-3, batch_size=64, split_colour=True),
+}
+TRAIN_KEYS = ("lr", "batch_size")
+
+
+def build(dataset, **options) -> Captioner:
+    """A captioner sized for this captioned set (its vocabulary, image shape, longest caption)."""
+    longest = max(len(c.split()) + c.count(",") for c in dataset.recaption(0))
+    cfg = dict(words=dataset.words(), image_channels=dataset.images.shape[1], image_size=dataset.images.shape[-1],
+               max_words=longest + 4, **options)
+    return Captioner.from_config(cfg)
+
+
+def caption_batches(model: Captioner, dataset, batch_size: int, *, phrasings: int = 8, seed: int = 0):
+    """A callable () -> (images (B, C, H, W), tokens (B, T)) with a random phrasing per image."""
+    T = model.config.max_words - 1
+    tokens = torch.stack([model.tokenizer.batch(dataset.recaption(seed + k), T)
+                          for k in range(phrasings)])                                  # (K, N, T)
+    g = torch.Generator().manual_seed(seed)
+
+    def batch():
+        idx = torch.randint(len(dataset), (batch_size,), generator=g)                  # (B,)
+        k = torch.randint(phrasings, (batch_size,), generator=g)                       # (B,)
+        tok = tokens[k, idx]
+        tok = tok[:, :int((tok != 0).sum(1).max())]                                    # drop all-padding columns
+        return dataset.images[idx].to(model.device), tok.to(model.device)
+    return batch
+
+
+def train(model: Captioner, dataset, *, steps: int | None = None, seconds: float | None = None, lr: float = 2e-3,
+          batch_size: int = 64, seed: int = 0, progress: bool = False, eval_fn=None, eval_every=None):
+    """Fit the captioner on the dataset's (image, caption) pairs for a step or time budget; returns the History."""
+    from course_lib.train import CosineSchedule, fit
+    if steps is None and seconds is None:
+        raise ValueError("give a budget: steps, seconds or both")
+    torch.manual_seed(seed)
+    batches = caption_batches(model, dataset, batch_size, seed=seed)
+    decay = [p for p in model.parameters() if p.dim() >= 2]                                # matrices only (nanoGPT)
+    rest = [p for p in model.parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": rest, "weight_decay": 0.0}],
+                            lr=lr)
+    schedule = CosineSchedule(opt, lr, steps=steps, seconds=seconds, warmup=min(100, (steps or 1000) // 10))
+    return fit(model, lambda m, b: m.loss(*b), batches, optimizer=opt, steps=steps, seconds=seconds,
+               on_step=[schedule], progress=progress, desc="captioner", eval_fn=eval_fn, eval_every=eval_every)
+
+
+@torch.no_grad()
+def evaluate(model: Captioner, dataset, *, greedy: bool = True, temperature: float = 1.0, seed: int = 0,
+             batch_size: int = 500) -> dict:
+    """Share of images whose generated caption states every attribute right, and per attribute."""
+    from course_lib.metrics.judge import caption_accuracy
+    g = torch.Generator().manual_seed(seed)
+    captions = []
+    for i in range(0, len(dataset), batch_size):
+        captions += model.caption(dataset.images[i:i + batch_size], greedy=greedy, temperature=temperature,
+                                  generator=g)
+    return caption_accuracy(dataset.grammar, captions, dataset.attributes)
