@@ -299,6 +299,16 @@ def random_rows(*tensors, batch_size: int, generator: torch.Generator | None = N
     return batch
 
 
+def adamw(model: torch.nn.Module, lr: float, weight_decay: float, betas=(0.9, 0.999)) -> torch.optim.AdamW:
+    """AdamW that decays only the matrices (weights, embeddings), as nanoGPT does: biases and LayerNorm
+    parameters are 1-D, and pulling a LayerNorm gain towards 0 only shrinks its output.
+    (GPT.configure_optimizer does the same inside the model, which may not import this module.)"""
+    params = [p for p in model.parameters() if p.requires_grad]
+    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
+              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=lr, betas=betas)
+
+
 def random_windows(ids: torch.Tensor, block_size: int, batch_size: int, generator=None):
     """A callable () -> (x, y): random windows of a 1-D id tensor, y = x shifted by one token (language models)."""
     if ids.dim() != 1 or len(ids) <= block_size:

@@ -306,3 +306,14 @@ def test_the_package_imports_as_a_dag():
     assert len(graph) > 40 and graph["course_lib.recipes.vae"] >= {"course_lib.models.vae"}   # the graph is read
     cycles = [mod for mod in graph if reaches(mod, mod)]
     assert not cycles, f"modules that import themselves through others: {cycles}"
+
+
+def test_adamw_decays_matrices_only():
+    from course_lib.train import adamw
+
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.LayerNorm(4))
+    opt = adamw(model, 1e-3, weight_decay=0.1)
+    decayed, plain = opt.param_groups
+    assert decayed["weight_decay"] == 0.1 and plain["weight_decay"] == 0.0
+    assert [tuple(p.shape) for p in decayed["params"]] == [(4, 3)]
+    assert sorted(tuple(p.shape) for p in plain["params"]) == [(4,), (4,), (4,)]

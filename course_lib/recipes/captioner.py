@@ -45,15 +45,12 @@ def caption_batches(model: Captioner, dataset, batch_size: int, *, phrasings: in
 def train(model: Captioner, dataset, *, steps: int | None = None, seconds: float | None = None, lr: float = 2e-3,
           batch_size: int = 64, seed: int = 0, progress: bool = False, eval_fn=None, eval_every=None):
     """Fit the captioner on the dataset's (image, caption) pairs for a step or time budget; returns the History."""
-    from course_lib.train import CosineSchedule, fit
+    from course_lib.train import CosineSchedule, adamw, fit
     if steps is None and seconds is None:
         raise ValueError("give a budget: steps, seconds or both")
     torch.manual_seed(seed)
     batches = caption_batches(model, dataset, batch_size, seed=seed)
-    decay = [p for p in model.parameters() if p.dim() >= 2]                                # matrices only (nanoGPT)
-    rest = [p for p in model.parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": rest, "weight_decay": 0.0}],
-                            lr=lr)
+    opt = adamw(model, lr, weight_decay=0.05)                                              # matrices only
     schedule = CosineSchedule(opt, lr, steps=steps, seconds=seconds, warmup=min(100, (steps or 1000) // 10))
     return fit(model, lambda m, b: m.loss(*b), batches, optimizer=opt, steps=steps, seconds=seconds,
                on_step=[schedule], progress=progress, desc="captioner", eval_fn=eval_fn, eval_every=eval_every)

@@ -66,12 +66,9 @@ def train(model: CLIP, datasets, *, steps: int | None = None, seconds: float | N
           batch_size: int = 256, shift: int = 0, seed: int = 0, progress: bool = False, eval_fn=None,
           eval_every=None):
     """Fit the model on the datasets' (image, caption) pairs for a step or time budget; returns the History."""
-    from course_lib.train import CosineSchedule, fit
+    from course_lib.train import CosineSchedule, adamw, fit
     batches = caption_batches(model, datasets, batch_size, shift=shift, seed=seed)
-    decay = [p for p in model.parameters() if p.dim() >= 2]                                # matrices only (nanoGPT)
-    rest = [p for p in model.parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": rest, "weight_decay": 0.0}],
-                            lr=lr)
+    opt = adamw(model, lr, weight_decay=0.05)                                              # matrices only
     schedule = CosineSchedule(opt, lr, steps=steps, seconds=seconds, warmup=min(100, (steps or 1000) // 10))
     return fit(model, lambda m, b: m.loss(*b), batches, optimizer=opt, steps=steps, seconds=seconds,
                on_step=[schedule], progress=progress, desc="mini-CLIP", eval_fn=eval_fn, eval_every=eval_every)
