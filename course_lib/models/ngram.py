@@ -35,18 +35,28 @@ class NGramLM(nn.Module):
             getattr(self, f"counts{order}").index_add_(0, code, torch.ones(len(code)))
         return self
 
+    def _logp(self, order: int, ctx: torch.Tensor) -> torch.Tensor:
+        """Smoothed log P(next | context code) from the order-`order` table: ctx (...) -> (..., V)."""
+        rows = getattr(self, f"counts{order}").view(-1, self.vocab_size)[ctx] + self.k
+        return (rows / rows.sum(-1, keepdim=True)).log()
+
     def forward(self, idx: torch.Tensor, targets=None):
         """idx (B, T) -> (log-probabilities (B, T, V) as logits, loss or None)."""
         B, T = idx.shape
         V = self.vocab_size
         out = torch.empty(B, T, V)
-        for t in range(T):
-            order = min(self.n, t + 2)                      # context length order-1 <= t+1 tokens
+        short = max(0, min(T, self.n - 2))                  # the first positions: shorter contexts
+        for t in range(short):
             ctx = torch.zeros(B, dtype=torch.long)
-            for j in range(order - 1):
-                ctx = ctx * V + idx[:, t - (order - 2) + j]
-            rows = getattr(self, f"counts{order}").view(-1, V)[ctx] + self.k       # (B, V)
-            out[:, t] = (rows / rows.sum(-1, keepdim=True)).log()
+            for j in range(t + 1):
+                ctx = ctx * V + idx[:, j]
+            out[:, t] = self._logp(t + 2, ctx)
+        if T > short:                                       # every later position: the full n-1 tokens
+            full = T - short
+            ctx = torch.zeros(B, full, dtype=torch.long)
+            for j in range(self.n - 1):
+                ctx = ctx * V + idx[:, j:j + full]
+            out[:, short:] = self._logp(self.n, ctx)
         loss = None
         if targets is not None:
             loss = nn.functional.cross_entropy(out.view(B * T, V), targets.reshape(-1))
