@@ -67,3 +67,29 @@ def evaluate(model: Captioner, dataset, *, greedy: bool = True, temperature: flo
         captions += model.caption(dataset.images[i:i + batch_size], greedy=greedy, temperature=temperature,
                                   generator=g)
     return caption_accuracy(dataset.grammar, captions, dataset.attributes)
+
+
+DATASETS = tuple(DEFAULTS)
+
+
+def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: int, out, options: dict) -> dict:
+    """`genai-course train captioner --dataset shapes|mnist_captions --seconds N --out CKPT`; options: the keys
+    of DEFAULTS. Returns steps, seconds and the share of test images captioned with every attribute right."""
+    from course_lib import checkpoints, config, data, samples
+    if dataset not in DEFAULTS:
+        raise SystemExit(f"error: the captioner family trains on {list(DATASETS)}, got {dataset!r}")
+    known = {**DEFAULTS[dataset], "split_colour": False}
+    samples.check_options("captioner", options, known)
+    config.seed_everything(seed)
+    opt = {**DEFAULTS[dataset], **options}
+    train_set = data.load(dataset, split="train")
+    model = build(train_set, **{k: v for k, v in opt.items() if k not in TRAIN_KEYS})
+    if steps is None and seconds is None:
+        steps = config.budget(2800, 30)
+    hist = train(model, train_set, steps=steps, seconds=seconds, seed=seed, **{k: opt[k] for k in TRAIN_KEYS})
+    model.eval()
+    test = data.load(dataset, split="test")
+    summary = {"steps": len(hist.steps), "seconds": round(hist.seconds, 1), "final_loss": round(hist.loss[-1], 4),
+               "test_all_right_greedy": round(evaluate(model, test)["all"], 4)}
+    checkpoints.save(out, model, model.config_dict(), family="captioner", dataset=dataset, **summary)
+    return summary

@@ -72,3 +72,31 @@ def train(model: CLIP, datasets, *, steps: int | None = None, seconds: float | N
     schedule = CosineSchedule(opt, lr, steps=steps, seconds=seconds, warmup=min(100, (steps or 1000) // 10))
     return fit(model, lambda m, b: m.loss(*b), batches, optimizer=opt, steps=steps, seconds=seconds,
                on_step=[schedule], progress=progress, desc="mini-CLIP", eval_fn=eval_fn, eval_every=eval_every)
+
+
+DATASETS = tuple(DEFAULTS)
+
+
+def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: int, out, options: dict) -> dict:
+    """`genai-course train clip --dataset shapes|mnist_captions --seconds N --out CKPT`; options: the keys of
+    DEFAULTS (model sizes, lr, batch_size, shift). Returns steps, seconds and zero-shot figures on the test split."""
+    from course_lib import checkpoints, config, data, samples
+    from course_lib.metrics.retrieval import text_to_image_recall, zero_shot_accuracy
+    if dataset not in DEFAULTS:
+        raise SystemExit(f"error: the clip family trains on {list(DATASETS)}, got {dataset!r}")
+    samples.check_options("clip", options, DEFAULTS[dataset])
+    config.seed_everything(seed)
+    opt = {**DEFAULTS[dataset], **options}
+    train_set = data.load(dataset, split="train")
+    model = build([train_set], **{k: v for k, v in opt.items() if k not in TRAIN_KEYS})
+    if steps is None and seconds is None:
+        steps = config.budget(1800, 30)
+    hist = train(model, [train_set], steps=steps, seconds=seconds, seed=seed, **{k: opt[k] for k in TRAIN_KEYS})
+    model.eval()
+    test = data.load(dataset, split="test")
+    first = next(iter(test.grammar.values))                                   # shape (shapes), digit (MNIST)
+    summary = {"steps": len(hist.steps), "seconds": round(hist.seconds, 1), "final_loss": round(hist.loss[-1], 4),
+               f"test_{first}_acc": round(zero_shot_accuracy(model, test, (first,)), 4),
+               "test_recall5": round(text_to_image_recall(model, test, k=5)[0], 4)}
+    checkpoints.save(out, model, model.config_dict(), family="clip", dataset=dataset, **summary)
+    return summary
