@@ -38,7 +38,7 @@ def _bench(args) -> int:
     return bench.main(args.notebooks, modes, render_only=args.render_only)
 
 
-FAMILIES = ("vae", "gan", "gpt", "diffusion", "t2i")  # each has a recipe module course_lib.recipes.<family>
+FAMILIES = ("vae", "gan", "gpt", "diffusion", "t2i", "clip", "captioner")  # each: course_lib.recipes.<family>
 
 
 def _family_module(family: str):
@@ -159,7 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
     p.add_argument("--out", default=None, help="where to write samples (.npz for images)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--prompt", default=None, help="text families: the prompt to continue; t2i: the caption to draw")
+    p.add_argument("--prompt", default=None, help="text families: the prompt to continue; t2i: the caption to draw; "
+                                                  "clip: the caption to retrieve images for")
     p.add_argument("--n-tokens", type=int, default=200, help="text families: tokens to generate")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="family-specific setting, e.g. --option temperature=0.8 (repeatable)")

@@ -52,3 +52,38 @@ def write_npz(out: Path | None, samples: torch.Tensor, labels: torch.Tensor | No
         tmp.unlink(missing_ok=True)
         raise
     return f"wrote {len(samples)} samples {shape} to {out}" + (" with labels" if labels is not None else "")
+
+
+def read_images(path, shape: tuple) -> torch.Tensor:
+    """The `images` array of an .npz written by `genai-course sample` (or any .npz with one), checked to be
+    (N, *shape) in [0, 1]; a clear error names what was expected and what came."""
+    path = Path(path)
+    if not path.is_file():
+        raise SystemExit(f"error: no such images file {path} (an .npz with an `images` array, e.g. from "
+                         "`genai-course sample CKPT --out S.npz`)")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            if "images" not in f.files:
+                raise SystemExit(f"error: {path} has no `images` array (it has {sorted(f.files)})")
+            images = torch.from_numpy(np.asarray(f["images"], dtype=np.float32))
+    except (OSError, ValueError) as err:
+        raise SystemExit(f"error: {path} is not a readable .npz file ({err})") from None
+    if images.dim() != 4 or tuple(images.shape[1:]) != tuple(shape) or len(images) == 0:
+        raise SystemExit(f"error: {path}: images must be (N, {', '.join(map(str, shape))}), got {tuple(images.shape)}")
+    if not torch.isfinite(images).all() or images.min() < 0 or images.max() > 1:
+        raise SystemExit(f"error: {path}: images must be finite and in [0, 1], got values in "
+                         f"[{images.min().item():.3g}, {images.max().item():.3g}]")
+    return images
+
+
+def write_arrays(out: Path, **arrays) -> None:
+    """np.savez(out, **arrays), atomically (a temp file renamed): an interrupted run leaves nothing behind."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp.npz")
+    try:
+        np.savez(tmp, **arrays)
+        tmp.replace(out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -51,6 +51,17 @@ RECIPES = {
     "digits-gan": dict(
         family="gan", dataset="digits", steps=20000, options={},
         description="DCGAN on 8x8 digits (PacGAN pack 4, G lr 1e-3 / D 5e-4)"),
+    # notebook 08: the budgets of benchmarks/multimodal.py, t2i.py and captioning.py, as steps
+    "shapes-clip": dict(
+        family="clip", dataset="shapes", steps=1800, options={},
+        description="mini-CLIP on one-shape scenes (conv image encoder, 2-layer text transformer, 64-d space)"),
+    "shapes-t2i": dict(
+        family="t2i", dataset="shapes", steps=4000, options={"ae_share": 0.35, "width": 64, "ae_width": 24},
+        description="latent text-to-image diffusion on one-shape scenes (AE 16x16x3 -> 4x4x4, cross-attention "
+                    "denoiser, classifier-free guidance)"),
+    "shapes-captioner": dict(
+        family="captioner", dataset="shapes", steps=2800, options={},
+        description="captioner on one-shape scenes (colour-blind conv grid + colour tokens, 2 decoder blocks)"),
 }
 
 
@@ -120,12 +131,13 @@ def train_one(name: str, rec: dict, weights: Path, steps: int | None = None) -> 
         os.replace(staged, final)
     finally:
         staged.unlink(missing_ok=True)
-    training = {"command": command_for(name, {**rec, "steps": steps}), "steps": summary["steps"],
+    trained = summary["steps"] if "steps" in summary else summary["ae_steps"] + summary["diffusion_steps"]  # t2i: 2 stages
+    training = {"command": command_for(name, {**rec, "steps": steps}), "steps": trained,
                 "seconds": summary["seconds"], "seed": SEED, "threads": 1, "options": rec["options"],
                 "load_avg_1min": load_avg, "date": time.strftime("%Y-%m-%d")}
     entry = registry.register(name=name, file=final.name, **base, metrics=full, check=check, training=training,
                               replace=True)
-    row = {"name": name, "family": rec["family"], "dataset": rec["dataset"], "steps": summary["steps"],
+    row = {"name": name, "family": rec["family"], "dataset": rec["dataset"], "steps": trained,
            "train_s": summary["seconds"], "load_avg_1min": load_avg, "size_kb": round(base["size_bytes"] / 1024, 1),
            "load_s_first": round(first_load, 3), "load_s": round(warm_load, 3), "full_eval_s": round(eval_s, 1)}
     row.update({k: v["value"] for k, v in full.items()})
@@ -173,10 +185,13 @@ def main(argv=None) -> int:
             entries[name], rows[name] = reevaluate_one(name, rows.get(name, {}))
         else:
             entries[name], rows[name] = train_one(name, RECIPES[name], weights)
+        entries = {**{e["name"]: e for e in registry.read_manifest()}, name: entries[name]}  # another run's too
         write_json_atomic(manifest_path, {
             "about": "Written by scripts/train_pretrained.py; do not edit by hand. Weights: float16 parameters "
                      "in course checkpoints; metrics: the full evaluation; check: what tests/test_pretrained.py reruns.",
             "entries": [entries[n] for n in sorted(entries)]})
+        if results_path.is_file():                        # rows another run wrote meanwhile are kept
+            rows = {**{r["name"]: r for r in json.loads(results_path.read_text())["rows"]}, name: rows[name]}
         order = [n for n in RECIPES if n in rows] + [n for n in rows if n not in RECIPES]
         bench.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
         write_json_atomic(results_path, {

@@ -48,6 +48,15 @@ def test_judge_is_seeded():
         assert torch.equal(pa, pb)
 
 
+def test_judge_trains_when_first_asked_for_inside_no_grad():
+    """Evaluations run under torch.no_grad(); the judge they ask for must still train (and the same one)."""
+    train = data.load("shapes", split="train", n=300)
+    with torch.no_grad():
+        a = J.train_judge(train, steps=5, seed=1)
+    b = J.train_judge(train, steps=5, seed=1)
+    assert all(torch.equal(pa, pb) for pa, pb in zip(a.parameters(), b.parameters()))
+
+
 def test_judge_bad_input(shapes_judge):
     test = data.load("shapes", split="test", n=10)
     with pytest.raises(ValueError, match=r"images must be \(N, 3, 16, 16\)"):

@@ -18,6 +18,7 @@ from course_lib.pretrained.evaluate import _text, evaluate_model
 ROOT = Path(__file__).resolve().parent.parent
 WEIGHTS = Path(registry.weights_dir())
 REQUIRED = ("shakespeare-gpt", "digits-vae", "digits-diffusion", "digits-diffusion-conditional", "digits-gan")
+MULTIMODAL = ("shapes-clip", "shapes-t2i", "shapes-captioner")     # notebook 08 loads these by name
 SHIPPED = [e for e in (registry.Entry(**r) for r in registry.read_manifest())]
 MB = 1_000_000
 
@@ -43,8 +44,9 @@ def assert_figures_match(got: dict, recorded: dict, name: str) -> None:
 # ----------------------------------------------------------------------------- the manifest and the files
 
 def test_the_zoo_ships_the_required_models():
-    assert set(REQUIRED) <= set(shipped_names()), f"missing from the manifest: {set(REQUIRED) - set(shipped_names())}"
-    assert set(REQUIRED) <= set(pretrained.names())
+    required = set(REQUIRED) | set(MULTIMODAL)
+    assert required <= set(shipped_names()), f"missing from the manifest: {required - set(shipped_names())}"
+    assert required <= set(pretrained.names())
     for e in SHIPPED:
         assert e.shipped and e.metrics and e.check and e.training["steps"] > 0, e.name
         assert all(rec["how"] for rec in {**e.metrics, **e.check}.values()), f"{e.name}: every figure says how"
@@ -68,6 +70,9 @@ def test_no_weights_file_is_left_out_of_the_manifest():
 def test_size_budgets():
     zoo = sum((WEIGHTS / pretrained.info(n).file).stat().st_size for n in REQUIRED)
     assert zoo <= 15 * MB, f"the issue's zoo entries weigh {zoo / MB:.1f} MB together, over the 15 MB budget"
+    for name in MULTIMODAL:                                          # issue 16: <= 1 MB each
+        size = (WEIGHTS / pretrained.info(name).file).stat().st_size
+        assert size <= MB, f"{name} weighs {size / MB:.2f} MB, over its 1 MB budget"
     every = sorted((ROOT / "course_lib").rglob("*.pt"))
     assert any(p.parent.name == "assets" for p in every) and any(p.parent == WEIGHTS for p in every)
     total = sum(p.stat().st_size for p in every)
@@ -108,6 +113,13 @@ def train_a_little(model, name: str, steps: int = 10, lr: float = 1e-4) -> None:
         ids = torch.tensor(pretrained.tokenizer(name).encode(_text("shakespeare", "train")[:20_000]))
         windows = lambda s: (ids[s[:, None] + torch.arange(64)], ids[s[:, None] + torch.arange(1, 65)])  # (16, 64) x 2
         batch, loss = lambda: windows(torch.randint(0, len(ids) - 65, (16,), generator=g)), lambda b: model(*b)[1]
+    elif family in ("clip", "captioner", "t2i"):
+        train = data.load(pretrained.info(name).dataset, split="train")
+        pick = lambda: torch.randint(0, len(train), (64,), generator=g)
+        batch = lambda: (lambda i: (train.images[i], model.tokenize([train.captions[j] for j in i.tolist()]),
+                                    train.combination_ids()[i]))(pick())
+        loss = {"clip": lambda b: model.loss(*b), "captioner": lambda b: model.loss(b[0], b[1]),
+                "t2i": lambda b: model.loss(b[0], b[1], generator=g)}[family]
     else:
         train = data.load("digits", split="train")
         batch = lambda: (lambda i: (train.images[i], train.labels[i]))(torch.randint(0, len(train), (64,), generator=g))
@@ -122,7 +134,7 @@ def train_a_little(model, name: str, steps: int = 10, lr: float = 1e-4) -> None:
     model.eval()
 
 
-@pytest.mark.parametrize("name", [n for n in REQUIRED if n != "digits-diffusion-conditional"])
+@pytest.mark.parametrize("name", [n for n in REQUIRED if n != "digits-diffusion-conditional"] + list(MULTIMODAL))
 def test_a_stale_file_fails_the_figure_check(name):
     """Weights a few training steps away from the recorded ones do not pass (the tolerance is tight enough)."""
     model = pretrained.load(name, device="cpu")
@@ -162,6 +174,25 @@ def test_the_vae_comes_with_its_latent_mixture():
     assert images.shape == (6, 1, 8, 8) and 0 <= images.min() and images.max() <= 1
     with pytest.raises(ValueError, match="no fitted latent mixture"):
         pretrained.latent_mixture("digits-gan")
+
+
+def test_the_image_text_models_do_their_jobs_once_loaded():
+    """What notebook 08 does with them: score captions, caption images, draw from a prompt."""
+    from course_lib import data
+    from course_lib.metrics.judge import caption_accuracy
+    test = data.load("shapes", split="test")
+    x, captions = test.images[:8], test.captions[:8]
+    clip = pretrained.load("shapes-clip", device="cpu")
+    assert (clip.classify(x, [[c] for c in captions]) == torch.arange(8)).float().mean() >= 0.75
+    captioner = pretrained.load("shapes-captioner", device="cpu")
+    said = captioner.caption(x)
+    right = caption_accuracy(test.grammar, said, {a: v[:8] for a, v in test.attributes.items()})["all"]
+    assert len(said) == 8 and right >= 0.75, list(zip(said, captions))
+    t2i = pretrained.load("shapes-t2i", device="cpu")
+    drawn = t2i.sample(4, prompts="a big red circle at the top", steps=10, generator=torch.Generator().manual_seed(0))
+    assert drawn.shape == (4, 3, 16, 16) and 0 <= drawn.min() and drawn.max() <= 1
+    with pytest.raises(ValueError, match="unicorn"):
+        t2i.sample(1, prompts="a unicorn")
 
 
 def test_available_prints_a_table_of_every_model():

@@ -2,6 +2,8 @@
 
 Each case is a tiny model of one family (several for families with a conditional variant); a family in
 course_lib.models.FAMILIES without a case fails the first test, so a new family cannot skip the protocol.
+The image-text families (models.IMAGE_TEXT: clip, captioner) draw nothing from noise: they run the config,
+checkpoint and unknown-key cases, and checkpoints must give them identical outputs instead of samples.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import pytest
 import torch
 
 from course_lib import checkpoints, cli
-from course_lib.models import FAMILIES, family
+from course_lib.models import FAMILIES, IMAGE_TEXT, family
 from course_lib.models.inputs import device_of
 
 WORDS = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "liam", "noah", "oliver", "elijah"]
@@ -65,8 +67,24 @@ CASES = {
                         "ae_width": 4, "width": 16, "depth": 1, "n_head": 2, "text_width": 8, "text_layers": 1,
                         "max_words": 4, "timesteps": 10, "schedule": "cosine", "p_uncond": 0.1, "clip": 3.0},
                 sample_kw={"steps": 3, "prompts": "a red circle", "guidance": 2.0}),
+    "clip": Case("clip", {"words": ["a", "circle", "red", "square"], "image_channels": 3, "image_size": 8,
+                          "width": 4, "text_width": 8, "n_layer": 1, "n_head": 2, "max_words": 5, "embed_dim": 8,
+                          "init_temperature": 0.07, "max_logit_scale": 100.0}),
+    "captioner": Case("captioner", {"words": ["a", "circle", "red", "square"], "image_channels": 3,
+                                    "image_size": 8, "width": 4, "n_embd": 8, "n_layer": 1, "n_head": 2,
+                                    "max_words": 5, "split_colour": True}),
 }
 MODULES = [name for name, case in CASES.items() if case.family != "bigram"]   # the bigram is a counted table
+GENERATIVE = [name for name, case in CASES.items() if case.family not in IMAGE_TEXT]
+SAMPLING_MODULES = [name for name in MODULES if name in GENERATIVE]
+
+
+def image_text_output(model, case: Case):
+    """What an image-text model gives for fixed inputs: CLIP's logits, the captioner's sampled captions."""
+    x = torch.rand(3, 3, 8, 8, generator=torch.Generator().manual_seed(0))
+    if case.family == "clip":
+        return model.eval().logits(x, model.tokenize(["a red circle", "a square", "red"]))
+    return model.caption(x, greedy=False, generator=torch.Generator().manual_seed(0))
 
 
 def draw(model, case: Case, n: int = 5, seed: int = 0, **kw):
@@ -104,7 +122,7 @@ def test_from_config_names_an_unknown_key(name):
         family(case.family).from_config({**case.config, "widht": 3})
 
 
-@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("name", GENERATIVE)
 def test_sample_shape_dtype_device_and_seed(name):
     case = CASES[name]
     model = case.build()
@@ -122,7 +140,7 @@ def test_sample_shape_dtype_device_and_seed(name):
     assert not same(x, draw(model, case, seed=1)), "another seed must give other samples"
 
 
-@pytest.mark.parametrize("name", MODULES)
+@pytest.mark.parametrize("name", SAMPLING_MODULES)
 @pytest.mark.parametrize("training", [True, False])
 def test_sample_runs_in_eval_mode_and_restores_the_mode(name, training):
     case = CASES[name]
@@ -139,7 +157,7 @@ def test_sample_runs_in_eval_mode_and_restores_the_mode(name, training):
     assert all(m.training == training for m in model.modules())
 
 
-@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("name", GENERATIVE)
 def test_labels(name):
     case = CASES[name]
     model = case.build()
@@ -196,11 +214,14 @@ def test_checkpoint_round_trip_gives_identical_samples(name, tmp_path):
     model = case.build()
     path = checkpoints.save(tmp_path / f"{name}.pt", model, model.config_dict(), family=case.family)
     again = checkpoints.load(path, family(case.family).from_config)
+    if case.family in IMAGE_TEXT:
+        assert same(image_text_output(model, case), image_text_output(again, case))
+        return
     assert same(draw(model, case), draw(again, case))
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-@pytest.mark.parametrize("name", MODULES)
+@pytest.mark.parametrize("name", SAMPLING_MODULES)
 def test_generator_on_another_device(name):
     """A CUDA model with a CPU generator and a CPU model with a CUDA generator both sample."""
     case = CASES[name]
@@ -228,3 +249,12 @@ def test_cli_sample_names_a_checkpoint_that_does_not_fit(family_name, tmp_path):
                             tokenizer={"type": "char", "chars": list("abcdefghijk")})
     with pytest.raises(SystemExit, match="does not match the model built from its config"):
         cli.main(["sample", str(path), "--n", "2"])
+
+
+@pytest.mark.parametrize("name", [n for n in CASES if CASES[n].family in IMAGE_TEXT])
+def test_image_text_families_do_not_pretend_to_generate_from_noise(name):
+    """clip and captioner have no `sample` (nothing to draw from noise): IMAGE_TEXT says so, the model agrees."""
+    model = CASES[name].build()
+    assert not hasattr(model, "sample") and not hasattr(model, "nll")
+    out = image_text_output(model, CASES[name])
+    assert (out.shape == (3, 3) if name == "clip" else len(out) == 3 and all(isinstance(c, str) for c in out))

@@ -95,13 +95,14 @@ def train_judge(train, test=None, *, steps: int = 300, batch_size: int = 128, lr
     model = AttributeJudge(tuple(train.images.shape[1:]), train.grammar.values)
     opt = torch.optim.AdamW(model.parameters(), lr=lr)
     g = torch.Generator().manual_seed(seed)
-    for _ in range(steps):
-        idx = torch.randint(len(train), (batch_size,), generator=g)
-        out = model(train.images[idx])
-        loss = sum(F.cross_entropy(out[a], train.attributes[a][idx]) for a in model.values)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    with torch.enable_grad():                     # also when first asked for inside torch.no_grad() (evaluations)
+        for _ in range(steps):
+            idx = torch.randint(len(train), (batch_size,), generator=g)
+            out = model(train.images[idx])
+            loss = sum(F.cross_entropy(out[a], train.attributes[a][idx]) for a in model.values)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
     model.eval()
     if test is not None:
         model.accuracy = model.score(test.images, test.attributes)

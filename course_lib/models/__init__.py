@@ -24,6 +24,11 @@ The family protocol, which every family in FAMILIES follows (tests/test_protocol
 - conditioning by `labels`, int64 of shape (n,), everywhere; an unconditional model refuses labels with
   a clear error instead of ignoring them;
 - `genai-course train FAMILY` and `genai-course sample CKPT` through `course_lib.recipes.<family>`.
+
+The image-text families of notebook 08 in IMAGE_TEXT, clip (contrastive embeddings) and captioner
+(image -> caption), generate nothing from noise, so they have neither `sample` nor `labels` nor `nll`; they
+keep the rest: from_config/config_dict (unknown keys named), checkpoints, and `genai-course train`. The
+captioner's draw is `caption(images, greedy=False, generator=...)`.
 """
 from __future__ import annotations
 
@@ -38,7 +43,10 @@ FAMILIES = {  # name -> (module, class): every family the protocol test runs; th
     "gpt": ("course_lib.models.gpt", "GPT"),
     "diffusion": ("course_lib.models.diffusion", "Diffusion"),
     "t2i": ("course_lib.models.latent_diffusion", "LatentDiffusion"),   # conditioned by prompts, not labels
+    "clip": ("course_lib.models.clip", "CLIP"),                        # image-text: embeds, draws nothing
+    "captioner": ("course_lib.models.captioner", "Captioner"),         # image -> text: `caption(images)`
 }
+IMAGE_TEXT = ("clip", "captioner")  # follow the config, checkpoint and CLI parts only (see the docstring)
 
 
 def family(name: str) -> type:

@@ -6,6 +6,7 @@
     tok = pretrained.tokenizer("shakespeare-gpt")   # the tokenizer it was trained with
     vae = pretrained.load("digits-vae"); mix = pretrained.latent_mixture("digits-vae")
     pretrained.info("digits-gan").metrics           # what it scored, and how that was measured
+    clip = pretrained.load("shapes-clip")           # also shapes-t2i, shapes-captioner (notebook 08)
 
 The weights ship as float16 inside course checkpoints (course_lib.checkpoints.read works on them) with a
 manifest (weights/manifest.json) of SHA-256s and recorded figures; `python scripts/train_pretrained.py`
@@ -14,8 +15,11 @@ retrains every entry on a fixed step budget and rewrites both. Later modules add
 """
 from .builders import BUILDERS, register_builder
 from .evaluate import EVALUATORS, evaluate, evaluate_model
+from .evaluate_multimodal import MULTIMODAL
 from .loading import PretrainedError, checkpoint, latent_mixture, load, tokenizer, weights_file
 from .registry import Catalogue, Entry, UnknownModelError, available, info, names, register, unregister
+
+EVALUATORS.update(MULTIMODAL)                      # clip, t2i, captioner (notebook 08)
 
 __all__ = ["available", "load", "tokenizer", "latent_mixture", "checkpoint", "info", "names", "register",
            "unregister", "register_builder", "evaluate", "evaluate_model", "Entry", "Catalogue",

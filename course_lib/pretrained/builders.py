@@ -1,8 +1,8 @@
 """Family name -> a function that builds an untrained model from a checkpoint's config dict.
 
 The zoo's one link to the model classes: every family builds through the protocol's
-`Model.from_config(config)` (course_lib.models). Later modules add their families with `register_builder`
-(e.g. "clip", "t2i").
+`Model.from_config(config)` (course_lib.models). Families outside course_lib.models can be added with
+`register_builder`.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def _from_config(family: str) -> Callable[[dict], torch.nn.Module]:
 
 
 BUILDERS: dict[str, Callable[[dict], torch.nn.Module]] = {
-    name: _from_config(name) for name in ("gpt", "vae", "diffusion", "gan")}
+    name: _from_config(name) for name in ("gpt", "vae", "diffusion", "gan", "clip", "t2i", "captioner")}
 
 
 def register_builder(family: str, build: Callable[[dict], torch.nn.Module]) -> None:

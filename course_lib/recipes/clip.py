@@ -8,8 +8,10 @@ that the captions cannot tell apart (see course_lib.models.clip.infonce).
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 
+from course_lib import samples
 from course_lib.models.clip import CLIP
 
 DEFAULTS = {  # what benchmarks/multimodal.py trains with (issue 16 targets met); model sizes go to CLIPConfig
@@ -72,3 +74,68 @@ def train(model: CLIP, datasets, *, steps: int | None = None, seconds: float | N
     schedule = CosineSchedule(opt, lr, steps=steps, seconds=seconds, warmup=min(100, (steps or 1000) // 10))
     return fit(model, lambda m, b: m.loss(*b), batches, optimizer=opt, steps=steps, seconds=seconds,
                on_step=[schedule], progress=progress, desc="mini-CLIP", eval_fn=eval_fn, eval_every=eval_every)
+
+
+DATASETS = tuple(DEFAULTS)
+
+
+def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: int, out, options: dict) -> dict:
+    """`genai-course train clip --dataset shapes|mnist_captions --seconds N --out CKPT`; options: the keys of
+    DEFAULTS (model sizes, lr, batch_size, shift). Returns steps, seconds and zero-shot figures on the test split."""
+    from course_lib import checkpoints, config, data
+    from course_lib.metrics.retrieval import text_to_image_recall, zero_shot_accuracy
+    if dataset not in DEFAULTS:
+        raise SystemExit(f"error: the clip family trains on {list(DATASETS)}, got {dataset!r}")
+    samples.check_options("clip", options, DEFAULTS[dataset])
+    config.seed_everything(seed)
+    opt = {**DEFAULTS[dataset], **options}
+    train_set = data.load(dataset, split="train")
+    model = build([train_set], **{k: v for k, v in opt.items() if k not in TRAIN_KEYS})
+    if steps is None and seconds is None:
+        steps = config.budget(1800, 30)
+    hist = train(model, [train_set], steps=steps, seconds=seconds, seed=seed, **{k: opt[k] for k in TRAIN_KEYS})
+    model.eval()
+    test = data.load(dataset, split="test")
+    first = next(iter(test.grammar.values))                                   # shape (shapes), digit (MNIST)
+    summary = {"steps": len(hist.steps), "seconds": round(hist.seconds, 1), "final_loss": round(hist.loss[-1], 4),
+               f"test_{first}_acc": round(zero_shot_accuracy(model, test, (first,)), 4),
+               "test_recall5": round(text_to_image_recall(model, test, k=5)[0], 4)}
+    checkpoints.save(out, model, model.config_dict(), family="clip", dataset=dataset, **summary)
+    return summary
+
+
+SAMPLE_OPTIONS = ("images", "split")
+
+
+@torch.no_grad()
+def cli_sample(path, *, n: int, seed: int, out, options: dict) -> str:
+    """`genai-course sample CLIP.pt --prompt "a red circle" --n 8 --out R.npz`: text -> image retrieval.
+
+    Ranks the candidate images, every image of the trained-on set's test split (--option split=heldout for the
+    shapes' held-out pairs) or of an .npz (--option images=S.npz, e.g. t2i samples), by cosine similarity to
+    the prompt (the CLIP score) and writes the n best, best first: images, scores, indices (and the true
+    attributes of split images). Prints the best scores and the mean over all candidates."""
+    from . import image_text
+    prompt = options.pop("prompt", None)
+    options.pop("n_tokens", None)                                  # the CLI's text-family default
+    samples.check_options("clip sampling", options, SAMPLE_OPTIONS)
+    if prompt is None or not prompt.strip():
+        raise SystemExit(f"error: clip retrieval needs a non-empty --prompt \"...\", got {prompt!r}")
+    model = image_text.load_checked(path, "clip", CLIP.from_config).eval()
+    try:
+        text = model.embed_captions([prompt])                                        # (1, E)
+    except ValueError as err:
+        raise SystemExit(f"error: {err}") from None
+    images, attributes, source = image_text.input_images(path, model, None, options)
+    scores = (model.embed_images(images) @ text.T)[:, 0].cpu()                       # (N,) cosine
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise SystemExit(f"error: --n must be a positive number of images, got {n!r}")
+    top = scores.argsort(descending=True)[:n]                                        # (k,) best first
+    line = (f"{prompt!r} among {len(images)} images of {source}: best scores {image_text.as_list(scores[top[:5]])}, "
+            f"mean {scores.mean().item():.4f}")
+    if out is None:
+        return line + " (no --out given, nothing written)"
+    picked = {a: v[top] for a, v in attributes.items()} if attributes else None
+    samples.write_arrays(out, images=images[top].numpy().astype("float32"), scores=scores[top].numpy(),
+                         indices=top.numpy(), prompt=np.array(prompt), **image_text.attribute_arrays(picked))
+    return line + f"; wrote the {len(top)} best to {out}"
