@@ -37,8 +37,10 @@ def _default(name: str, spec):
         return default
     if isinstance(spec, list) and spec:
         return spec[0]                                     # dropdown, first option selected
-    raise TypeError(f"control {name!r} must be (min, max, step, default), a non-empty list of options "
-                    f"or a bool, got {spec!r}")
+    if isinstance(spec, str):
+        return spec                                        # text box (a prompt), this text to start with
+    raise TypeError(f"control {name!r} must be (min, max, step, default), a non-empty list of options, "
+                    f"a bool or a str, got {spec!r}")
 
 
 _STYLE = {"description_width": "initial"}  # show a long name ("temperature") in full
@@ -50,6 +52,9 @@ def _widget(name: str, spec):
         return W.Checkbox(value=spec, description=name, style=_STYLE)
     if isinstance(spec, list):
         return W.Dropdown(options=spec, value=spec[0], description=name, style=_STYLE)
+    if isinstance(spec, str):   # continuous_update=False: redraw on Enter or leaving the box, not per keystroke
+        return W.Text(value=spec, description=name, continuous_update=False, style=_STYLE,
+                      layout=W.Layout(width="60%"))
     lo, hi, step, default = spec
     slider = W.IntSlider if all(isinstance(v, int) for v in spec) else W.FloatSlider
     # continuous_update=False: redraw when the slider is released, not on every pixel of the drag.
@@ -115,7 +120,8 @@ def _explorer(fn, controls: dict):
 
 def explore(fn, **controls) -> None:
     """Show `fn(**values)` with one control per keyword; each control is
-    (min, max, step, default) -> slider, [option, ...] -> dropdown (first is default), bool -> checkbox.
+    (min, max, step, default) -> slider, [option, ...] -> dropdown (first is default), bool -> checkbox,
+    str -> text box (a prompt; redrawn on Enter).
 
     `fn` draws with matplotlib (plt.subplots, ...) and may return the figure. Only the keywords named here
     get controls: `fn`'s other arguments (say `ax=None`) keep their defaults. Works with ipywidgets 7.6+

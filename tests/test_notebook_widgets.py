@@ -31,7 +31,10 @@ def explorers(msgs: list[dict], models: dict) -> list[str]:
 
 
 def other_end(state: dict) -> dict:
-    """The change a student makes: a slider to the far end of its range, a dropdown to its last option."""
+    """The change a student makes: a slider to the far end of its range, a dropdown to its last option,
+    a text box (a prompt) retyped with its words in the opposite order."""
+    if state.get("_model_name") == "TextModel":
+        return {"value": " ".join(reversed(state["value"].split()))}
     if "index" in state and "_options_labels" in state:
         return {"index": len(state["_options_labels"]) - 1 if state["index"] == 0 else 0}
     if "max" in state:

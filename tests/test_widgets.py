@@ -118,13 +118,32 @@ def test_frontend_explore_shows_each_figure_once(monkeypatch, how):
     ((0, 1, 0.1, 5), "min <= default <= max"),
     ((0, 1, 0, 0.5), "step > 0"),
     ([], "non-empty list"),
-    ("fast", "must be"),
+    (None, "must be"),
+    (3, "must be"),
 ])
 def test_bad_controls_are_rejected_before_anything_runs(spec, message):
     draw, calls = recorder()
     with pytest.raises((TypeError, ValueError), match=message):
         widgets.explore(draw, x=spec)
     assert calls == []
+
+
+def test_a_str_control_is_a_text_box_that_redraws_on_enter(monkeypatch):
+    """A prompt box (notebook 08): the text starts as given, and a new text (Enter) redraws with it."""
+    import ipywidgets as W
+    fake_kernel(monkeypatch)
+    monkeypatch.delenv("COURSE_HEADLESS", raising=False)
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda w: shown.append(w))
+    monkeypatch.setattr("IPython.display.clear_output", lambda wait=False: None)
+    draw, calls = recorder()
+    widgets.explore(draw, prompt="a red circle", guidance=(0.0, 8.0, 0.5, 3.0))
+    (box,) = shown
+    text = next(c for c in box.children if getattr(c, "description", "") == "prompt")
+    assert type(text) is W.Text and text.value == "a red circle" and text.continuous_update is False
+    assert calls == [{"prompt": "a red circle", "guidance": 3.0}]
+    text.value = "a blue square"
+    assert calls[-1] == {"prompt": "a blue square", "guidance": 3.0}
 
 
 def test_fn_must_be_callable():
