@@ -92,7 +92,8 @@ def course_api(course: Path, *, db_url: str | None = None, timeout: int = 30, me
     local = Config()
     local.merge(grading.load_config(course) if config is None else config)
     local.CourseDirectory.root = str(Path(course).resolve())
-    local.CourseDirectory.db_url = db_url or default_db(course)
+    # --db, else nbgrader_config.py's db_url (a shared PostgreSQL gradebook), else course/gradebook.db
+    local.CourseDirectory.db_url = db_url or local.CourseDirectory.get("db_url") or default_db(course)
     if exchange is None and "root" not in local.Exchange:
         exchange = Path(course) / "exchange"     # not nbgrader's system-wide default (unwritable, logs CRITICAL)
     if exchange is not None:
