@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup sandbox lab course test test-runtimes browser test-fast bench release badges lock doctor clean
+.PHONY: setup sandbox lab course test test-runtimes browser hub test-fast bench release badges lock doctor clean
 
 $(STAMP): pyproject.toml requirements-lock.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "genai-course needs Python >= 3.11; found " + sys.version.split()[0] + ". Install a newer Python or run: make PYTHON=python3.12 ...")'
@@ -49,9 +49,10 @@ test: setup sandbox
 
 # The slow runtime tests, apart from `make test`: a fresh Colab-like environment with Colab's own package
 # versions (tests/test_colab.py, a few minutes) and JupyterLab driven in headless Chromium
-# (tests/test_browser.py). .ci/run calls this after `make test`.
-test-runtimes: setup browser
-	COURSE_FAST=1 MPLBACKEND=Agg $(BIN)/python -m pytest -p no:cacheprovider tests -m "colab or browser"
+# (tests/test_browser.py), and a JupyterHub class with a PostgreSQL gradebook (tests/test_hub.py).
+# .ci/run calls this after `make test`.
+test-runtimes: setup browser hub
+	COURSE_FAST=1 MPLBACKEND=Agg $(BIN)/python -m pytest -p no:cacheprovider tests -m "colab or browser or hub"
 
 # Debian's chromium for tests/test_browser.py (Playwright drives it and never downloads a browser of its
 # own). Without root or apt the browser test is skipped with a message saying so.
@@ -64,6 +65,26 @@ browser:
 	    echo "make browser: no chromium, and apt-get as root is not available here; install Chromium" \
 	         "(Debian: apt-get install chromium) or set COURSE_CHROMIUM, else tests/test_browser.py is skipped"; \
 	  fi
+
+# What tests/test_hub.py needs (and the guide's JupyterHub section tells an instructor to install):
+# Debian's PostgreSQL server, configurable-http-proxy from npm, and the `hub` extra (jupyterhub, psycopg)
+# in the course environment. Each is installed only when missing; without root, apt or npm the hub test
+# is skipped with a message saying which.
+hub: setup
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    ( apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql ) \
+	      || echo "make hub: apt-get could not install postgresql; tests/test_hub.py will be skipped"; \
+	  else echo "make hub: no PostgreSQL server and no apt-get as root; tests/test_hub.py will be skipped"; fi
+	@command -v configurable-http-proxy >/dev/null 2>&1 || \
+	  if command -v npm >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    npm install -g --silent configurable-http-proxy || echo "make hub: npm could not install configurable-http-proxy"; \
+	  elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    ( DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm && npm install -g --silent configurable-http-proxy ) \
+	      || echo "make hub: could not install npm and configurable-http-proxy"; \
+	  else echo "make hub: no configurable-http-proxy (npm install -g configurable-http-proxy); tests/test_hub.py will be skipped"; fi
+	@$(BIN)/python -c "import jupyterhub, psycopg" 2>/dev/null || \
+	  $(BIN)/python -m pip install --quiet -c requirements-lock.txt -e '.[dev,hub]'
 
 bench: setup   ## time every notebook in full and fast mode; rewrites benchmarks/RESULTS.md
 	$(BIN)/genai-course bench

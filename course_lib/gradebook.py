@@ -92,7 +92,8 @@ def course_api(course: Path, *, db_url: str | None = None, timeout: int = 30, me
     local = Config()
     local.merge(grading.load_config(course) if config is None else config)
     local.CourseDirectory.root = str(Path(course).resolve())
-    local.CourseDirectory.db_url = db_url or default_db(course)
+    # --db, else nbgrader_config.py's db_url (a shared PostgreSQL gradebook), else course/gradebook.db
+    local.CourseDirectory.db_url = db_url or local.CourseDirectory.get("db_url") or default_db(course)
     if exchange is None and "root" not in local.Exchange:
         exchange = Path(course) / "exchange"     # not nbgrader's system-wide default (unwritable, logs CRITICAL)
     if exchange is not None:
@@ -231,8 +232,10 @@ def _sqlite_path(db_url: str) -> Path | None:
     return Path(db_url[len("sqlite:///"):]) if db_url.startswith("sqlite:///") else None
 
 
-def _others_digest(db: Path, student: str) -> str | None:
-    """A digest of every other student's grades in a SQLite gradebook; None if it is not a gradebook."""
+def _others_digest(db: Path, exclude) -> str | None:
+    """A digest of the grades of every student not in `exclude` (a student id or a set of them) in a SQLite
+    gradebook; None if it is not a gradebook."""
+    exclude = sorted({exclude} if isinstance(exclude, str) else set(exclude))
     try:
         con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
         try:
@@ -240,7 +243,8 @@ def _others_digest(db: Path, student: str) -> str | None:
                 "SELECT s.student_id, a.name, g.auto_score, g.manual_score FROM grade g "
                 "JOIN submitted_notebook n ON g.notebook_id = n.id JOIN submitted_assignment s "
                 "ON n.assignment_id = s.id JOIN assignment a ON s.assignment_id = a.id "
-                "WHERE s.student_id != ? ORDER BY 1, 2, g.id", (student,)).fetchall()
+                f"WHERE s.student_id NOT IN ({', '.join('?' * len(exclude))}) ORDER BY 1, 2, g.id",
+                exclude).fetchall()
         finally:
             con.close()
     except sqlite3.DatabaseError:
@@ -249,12 +253,15 @@ def _others_digest(db: Path, student: str) -> str | None:
 
 
 def grade_student(api, assignment: str, student: str, release: dict[str, nbformat.NotebookNode],
-                  scratch: Scratch | None = None) -> dict:
+                  scratch: Scratch | None = None, *, lock=None, others=None) -> dict:
     """Autograde course/submitted/<student>/<assignment>/; the report described in autograde().
 
     A SQLite gradebook is copied first and put back if it changed in anything but this student's grades
     (the sandbox keeps the kernel away from it; this is the second line): that student then gets an
     error to review by hand. What the sandbox refused is in report["sandbox_log"].
+    In a parallel batch (course_lib.parallel_grading) `lock` serialises gradebook access and `others`
+    is the batch: only the grades of students outside it must stay as they were, and a change there is
+    reported as report["tampered"] for the main process to undo (other workers write meanwhile).
     """
     folder = _folder(api, "submitted") / student / assignment
     missing, restored, unreadable = [], [], []
@@ -277,18 +284,25 @@ def grade_student(api, assignment: str, student: str, release: dict[str, nbforma
     before_scores = scores(api, assignment, student, several=len(release) > 1)
     reviewed = _reviewed_answers(api, assignment, student, release)
     db = _sqlite_path(api.coursedir.db_url)
+    held = lock.held if lock is not None else contextlib.nullcontext
+    exclude = set(others) | {student} if others is not None else student
     backup = before = None
+    tampered = False
     if db is not None and db.is_file():
-        backup = db.with_name(db.name + ".before-" + student)
-        shutil.copyfile(db, backup)
-        before = _others_digest(db, student)
+        with held():
+            before = _others_digest(db, exclude)
+            if others is None:
+                backup = db.with_name(db.name + ".before-" + student)
+                shutil.copyfile(db, backup)
     try:
         result = api.autograde(assignment, student)
-        tampered = backup is not None and _others_digest(db, student) != before
-        if tampered:
-            shutil.copyfile(backup, db)
-            with contextlib.suppress(FileNotFoundError):
-                Path(str(db) + "-journal").unlink()
+        if before is not None:
+            with held():
+                tampered = _others_digest(db, exclude) != before
+                if tampered and backup is not None:
+                    shutil.copyfile(backup, db)
+                    with contextlib.suppress(FileNotFoundError):
+                        Path(str(db) + "-journal").unlink()
     finally:
         if backup is not None:
             backup.unlink(missing_ok=True)
@@ -297,6 +311,7 @@ def grade_student(api, assignment: str, student: str, release: dict[str, nbforma
     report["missing_grade_ids"], report["restored_tests"] = missing, restored
     report["previous_code_score"] = before_scores["code_score"] if before_scores["max_score"] is not None else None
     report["sandbox"] = scratch.mode if scratch is not None else None
+    report["tampered"] = tampered
     report["sandbox_log"] = scratch.attempts() if scratch is not None else []
     if report["sandbox_log"]:
         log = Path(api.coursedir.root) / "sandbox_log" / assignment / f"{student}.txt"
@@ -398,8 +413,8 @@ def submitted_students(api, assignment: str) -> list[str]:
 def autograde(assignment: str, *, course: Path | None = None, submissions: Mapping[str, object] | None = None,
               students: list[str] | None = None, db_url: str | None = None, timeout: int = 30,
               memory_mb: int | None = MEMORY_MB, sandbox_mode: str = "auto", show_progress: bool = True,
-              on_sandbox=None) -> dict[str, dict]:
-    """Autograde every submission of `assignment` in course/submitted/ (or only `students`), one by one.
+              on_sandbox=None, jobs: int = 1) -> dict[str, dict]:
+    """Autograde every submission of `assignment` in course/submitted/ (or only `students`).
 
     course: the course folder (default: the one the current folder is in, course.find_course()).
     submissions: student id -> notebook path, folder of notebooks, or list of paths, copied into
@@ -410,6 +425,10 @@ def autograde(assignment: str, *, course: Path | None = None, submissions: Mappi
     sandbox_mode: "auto" (bubblewrap when it runs here, else the audit hook with a loud warning),
     "bwrap" (fail if it cannot run) or "audit" (course_lib.sandbox says what each isolates).
     on_sandbox: called once with a line saying which sandbox grades this batch (the CLI prints it).
+    jobs: submissions graded at once, each in its own worker process and sandbox
+    (course_lib.parallel_grading); 1 grades them one by one in this process. Same scores either way.
+    If the gradebook stops answering (a database server going down), GradebookUnavailable says which
+    students were graded (their grades are saved) and which were not: run the same command again.
 
     Returns student -> {"score", "max_score" (all grade cells, written answers included),
     "code_score", "max_code_score" (autograded tests only), "needs_manual_grade",
@@ -419,17 +438,22 @@ def autograde(assignment: str, *, course: Path | None = None, submissions: Mappi
     "error": nbgrader's log of what failed, or None}.
     With several notebooks in the assignment the cells are keyed "notebook/grade_id".
     """
+    if not (isinstance(jobs, int) and not isinstance(jobs, bool) and jobs > 0):
+        raise ValueError(f"jobs must be a positive number of worker processes, got {jobs!r}")
     course = course_folder(course)
     if not (isinstance(timeout, int) and timeout > 0):
         raise ValueError(f"timeout must be a positive number of seconds per cell, got {timeout!r}")
     files = _submission_files(submissions) if submissions is not None else None
     with isolated_env(course, sandbox_mode) as scratch:
         if on_sandbox is not None:
-            on_sandbox(scratch.describe())
+            on_sandbox(scratch.describe() + (f"; {jobs} submissions at a time" if jobs > 1 else ""))
         if scratch.warning and scratch.mode == "audit":
             warnings.warn(scratch.warning, RuntimeWarning, stacklevel=2)
         api = course_api(course, db_url=db_url, timeout=timeout, memory_mb=memory_mb, scratch=scratch)
-        release = ensure_assignment(api, assignment)
+        try:
+            release = ensure_assignment(api, assignment)
+        except _db_errors() as err:
+            raise GradebookUnavailable(_unavailable(api, err, [], students or [])) from err
         if files is not None:
             for student, paths in files.items():
                 folder = _folder(api, "submitted") / student / assignment
@@ -442,12 +466,90 @@ def autograde(assignment: str, *, course: Path | None = None, submissions: Mappi
         students = submitted_students(api, assignment) if students is None else list(students)
         policy = deadlines.load(course)
         _write_due_date(api, assignment, policy)
-        out = {}
-        for student in progress(students, desc=f"autograde {assignment}", unit="submission",
-                                disable=not show_progress):
-            out[student] = grade_student(api, assignment, student, release, scratch)
-            out[student]["late"] = _lateness(api, assignment, student, policy)
-    return out
+        out: dict[str, dict] = {}
+        bar = progress(total=len(students), desc=f"autograde {assignment}", unit="submission",
+                       disable=not show_progress)
+        try:
+            if jobs > 1 and len(students) > 1:
+                options = {"db_url": db_url, "timeout": timeout, "memory_mb": memory_mb,
+                           "sandbox_mode": scratch.mode}
+                _grade_parallel(api, course, assignment, students, release, policy, jobs, options, out, bar)
+            if not out or any(r.get("tampered") for r in out.values()):
+                for student in students:
+                    out[student] = grade_student(api, assignment, student, release, scratch)
+                    out[student]["late"] = _lateness(api, assignment, student, policy)
+                    bar.update(1)
+        except _db_errors() as err:
+            raise GradebookUnavailable(_unavailable(api, err, list(out), students), out) from err
+        finally:
+            bar.close()
+    return {student: out[student] for student in students}
+
+
+class GradebookUnavailable(RuntimeError):
+    """The gradebook stopped answering mid-batch; `reports` holds the students graded before it did."""
+
+    def __init__(self, message: str, reports: dict | None = None):
+        super().__init__(message)
+        self.reports = dict(reports or {})
+
+
+def _db_errors():
+    from sqlalchemy.exc import DBAPIError
+    return (DBAPIError,)
+
+
+def _unavailable(api, err, graded: list[str], students: list[str]) -> str:
+    url = api.coursedir.db_url
+    shown = url.split("@")[-1] if "@" in url else url  # no password in the message
+    left = [s for s in students if s not in graded]
+    reason = str(getattr(err, "orig", None) or err).strip().splitlines()[0][:300]
+    return (f"the gradebook ({shown}) stopped answering: {reason}. "
+            f"{len(graded)} submission(s) were graded and saved before it did; {len(left)} were not"
+            + (f" ({', '.join(left[:10])}{', ...' if len(left) > 10 else ''})" if left else "")
+            + ". Nothing already in the gradebook was lost: once the database is back, run the same command "
+              "again (it grades the batch again, same scores)"
+            + (", or only those left with --student ID for each" if left else "") + ".")
+
+
+def _grade_parallel(api, course, assignment, students, release, policy, jobs, options, out, bar) -> None:
+    """course_lib.parallel_grading over `students`, lateness recorded here as each finishes. A SQLite
+    gradebook is copied first: if a submission changed other students' grades (the sandbox keeps
+    kernels away from it; this is the second line), the copy is put back and `out` marks it, so the
+    caller grades the batch again one by one, where each submission is checked alone."""
+    from course_lib import parallel_grading
+    db = _sqlite_path(api.coursedir.db_url)
+    lock = parallel_grading._FileLock(parallel_grading.lock_path(db)) if db is not None else None
+    backup = None
+    if db is not None and db.is_file():
+        backup = db.with_name(db.name + ".before-batch")
+        shutil.copyfile(db, backup)
+    options = dict(options, others=sorted(students))
+    held = lock.held if lock is not None else contextlib.nullcontext
+
+    def on_result(student, report):
+        with held():
+            report["late"] = _lateness(api, assignment, student, policy)
+        out[student] = report
+        bar.update(1)
+
+    try:
+        parallel_grading.grade(course, assignment, students, release, jobs=jobs, options=options,
+                               on_result=on_result)
+        if backup is not None and any(r.get("tampered") for r in out.values()):
+            bad = sorted(s for s, r in out.items() if r.get("tampered"))
+            warnings.warn(f"submission(s) of {', '.join(bad)} changed other students' grades; the gradebook "
+                          "was put back as before the batch, which is graded again one submission at a time",
+                          RuntimeWarning, stacklevel=3)
+            shutil.copyfile(backup, db)
+            with contextlib.suppress(FileNotFoundError):
+                Path(str(db) + "-journal").unlink()
+            bar.reset()
+    finally:
+        if backup is not None:
+            backup.unlink(missing_ok=True)
+        if db is not None:  # the workers have exited: nobody holds it
+            parallel_grading.lock_path(db).unlink(missing_ok=True)
 
 
 def _write_due_date(api, assignment: str, policy) -> None:

@@ -79,10 +79,13 @@ def _autograde(args) -> int:
     def announce(line):
         print(line, file=sys.stderr if line.startswith("SANDBOX WEAKENED") else sys.stdout, flush=True)
 
+    unavailable = None
     try:
         reports = gradebook.autograde(args.name, course=args.course, db_url=args.db, timeout=args.timeout,
                                       memory_mb=args.memory_mb or None, sandbox_mode=args.sandbox,
-                                      on_sandbox=announce, students=args.student)
+                                      on_sandbox=announce, students=args.student, jobs=args.jobs)
+    except gradebook.GradebookUnavailable as err:  # the database server went away mid-batch
+        unavailable, reports = err, err.reports
     except (RuntimeError, FileNotFoundError, ValueError) as err:  # no bubblewrap with --sandbox bwrap; no such
         # assignment; a deadlines.toml that cannot be read
         print(f"error: {err}", file=sys.stderr)
@@ -113,6 +116,9 @@ def _autograde(args) -> int:
           + (f", {changed} score(s) changed since the last autograde" if changed else ""))
     if any(r["sandbox"] == "audit" for r in reports.values()):
         announce("SANDBOX WEAKENED: these submissions ran under the audit hook only (see above)")
+    if unavailable is not None:
+        print(f"error: {unavailable}", file=sys.stderr)
+        return 3
     return 0
 
 
@@ -219,6 +225,9 @@ def add_verbs(sub) -> None:
     p.add_argument("--memory-mb", type=int, default=4096, help="memory limit of a student's kernel in MiB "
                    "(default 4096; 0: none)")
     _student(p)
+    p.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="grade N submissions at once, each in its own process and sandbox (default 1; "
+                        "about the number of CPU cores; see the instructor guide)")
     p.add_argument("--sandbox", choices=["auto", "bwrap", "audit"], default="auto",
                    help="isolation of student code: bwrap (bubblewrap: the kernel sees only its submission), "
                         "audit (a Python audit hook only), auto (bwrap where it runs, else audit with a "

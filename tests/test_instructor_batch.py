@@ -64,7 +64,8 @@ def graded(tmp_path_factory):
                 path.write_bytes(nb if isinstance(nb, bytes) else nbformat.writes(nb).encode())
                 submissions[student] = path
             course = base / "course"            # one course folder and gradebook for the whole batch
-            reports = gradebook.autograde_batch(name, submissions, timeout=TIMEOUT, memory_mb=MEMORY_MB, workdir=course)
+            reports = gradebook.autograde_batch(name, submissions, timeout=TIMEOUT, memory_mb=MEMORY_MB, workdir=course,
+                                                jobs=2)  # as a class is graded: two at a time
             out[name] = (cases, reports, course)
     assert list(home.iterdir()) == [] and list(scratch.iterdir()) == [], "written outside the course folder"
     assert {part: _snapshot(REPO_ROOT / part) for part in repo_before} == repo_before

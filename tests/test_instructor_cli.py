@@ -125,6 +125,17 @@ def test_db_url_is_passed_through(course, tmp_path):
     assert (tmp_path / "elsewhere.db").is_file()
 
 
+def test_db_url_in_nbgrader_config_is_the_gradebook(course, tmp_path):
+    """The guide's hub set-up: db_url in the course's nbgrader_config.py, no --db; every verb uses it."""
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    config = course / "nbgrader_config.py"
+    config.write_text(config.read_text() + f"\nc.CourseDirectory.db_url = {url!r}\n")
+    reports = gradebook.autograde(toy.NAME, course=course, students=["ann"], timeout=5, show_progress=False)
+    assert reports["ann"]["code_score"] == 3.0
+    assert (tmp_path / "shared.db").is_file() and not (course / "gradebook.db").exists()
+    assert [r["student"] for r in gradebook.grades(course=course)] == ["ann"]
+
+
 def test_assign_names_the_cell_of_a_broken_solution(tmp_path, capsys):
     root = tmp_path / "course"
     toy.make_course(root)
