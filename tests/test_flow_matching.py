@@ -90,3 +90,23 @@ def test_bad_input_names_what_was_expected():
         m.loss(torch.zeros(4, 3))
     with pytest.raises(ValueError, match="x_T must have shape"):
         m.sample(2, x_T=torch.zeros(3, 2))
+
+
+def test_cli_trains_and_samples_flow_matching(tmp_path):
+    import numpy as np
+
+    from course_lib import checkpoints, cli
+    ckpt = tmp_path / "flow.pt"
+    assert cli.main(["train", "flow", "--dataset", "ring8", "--steps", "20", "--out", str(ckpt),
+                     "--option", "hidden=16", "--option", "depth=1"]) == 0
+    assert checkpoints.read(ckpt)["meta"]["family"] == "flow"
+    out = tmp_path / "s.npz"
+    assert cli.main(["sample", str(ckpt), "--n", "50", "--out", str(out), "--option", "steps=3",
+                     "--option", "solver=euler"]) == 0
+    assert np.load(out)["x"].shape == (50, 2)
+    with pytest.raises(SystemExit, match="solver must be one of"):
+        cli.main(["sample", str(ckpt), "--n", "2", "--option", "solver=rk4"])
+    with pytest.raises(SystemExit, match="unknown flow option"):
+        cli.main(["train", "flow", "--dataset", "ring8", "--steps", "1", "--out", str(tmp_path / "x.pt"),
+                  "--option", "schedule=cosine"])
+    assert not (tmp_path / "x.pt").exists()
