@@ -1,7 +1,7 @@
 """The model families of the course: the mathematics only, one short file (or small package) per family.
 
 bigram and char_mlp (notebooks 01-02), vae (03, with its ex-post prior in `latent_mixture`), gan (04),
-gpt (05-06), diffusion (07), latent_diffusion (08, the family "t2i": text-to-image, conditioned by
+gpt (05-06), diffusion and flow matching (07), latent_diffusion (08, the family "t2i": text-to-image, conditioned by
 `prompts` rather than labels); what they share at the door (input checks, random draws on any device, the
 eval-mode wrapper of `sample`, the config round trip) in `inputs`. Tuned defaults, training on a step or
 time budget, training steps (GANTrainer) and the `genai-course train/sample` adapters of a family live in
@@ -42,6 +42,7 @@ FAMILIES = {  # name -> (module, class): every family the protocol test runs; th
     "gan": ("course_lib.models.gan", "GAN"),
     "gpt": ("course_lib.models.gpt", "GPT"),
     "diffusion": ("course_lib.models.diffusion", "Diffusion"),
+    "flow": ("course_lib.models.diffusion", "FlowMatching"),          # flow matching, the diffusion networks
     "t2i": ("course_lib.models.latent_diffusion", "LatentDiffusion"),   # conditioned by prompts, not labels
     "clip": ("course_lib.models.clip", "CLIP"),                        # image-text: embeds, draws nothing
     "captioner": ("course_lib.models.captioner", "Captioner"),         # image -> text: `caption(images)`

@@ -155,14 +155,16 @@ def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: i
               options: dict) -> dict:
     """`genai-course train gan --dataset digits|mnist5k|ring8|grid25 ...`; options: arch, latent_dim, hidden,
     depth, pack, loss, lr, batch_size, n_critic, conditional, and the fixes d_lr, d_hidden, beta1, r1,
-    spectral_norm, data_scale, g_batchnorm, latent_modes, augment, ema (see GAN and GANTrainer).
+    spectral_norm, data_scale, g_batchnorm, latent_modes, augment, ema, mapping (StyleGAN's mapping network:
+    its number of layers; see GAN and GANTrainer).
     Returns steps, seconds and a quality figure."""
     from course_lib import checkpoints, config, data, metrics
     from course_lib.train import fit, random_rows
 
     samples.check_options("gan", options, {"arch", "latent_dim", "hidden", "depth", "pack", "loss", "lr", "batch_size",
                                            "n_critic", "conditional", "d_lr", "r1", "spectral_norm", "data_scale",
-                                           "augment", "ema", "d_hidden", "beta1", "g_batchnorm", "latent_modes"})
+                                           "augment", "ema", "d_hidden", "beta1", "g_batchnorm", "latent_modes",
+                                           "mapping"})
     if dataset not in DEFAULTS:
         raise SystemExit(f"error: the gan family trains on {sorted(DEFAULTS)}, got {dataset!r}")
     gen = config.seed_everything(seed)
@@ -184,6 +186,8 @@ def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: i
                data_scale=float(opt.get("data_scale", 1.0)), spectral_norm=bool(opt.get("spectral_norm", False)),
                g_batchnorm=bool(opt.get("g_batchnorm", False)),
                latent_modes=int(opt.get("latent_modes", 0)))
+    if int(opt.get("mapping", 0)):
+        cfg["mapping"] = int(opt["mapping"])
     model = GAN.from_config(cfg)
     if steps is None and seconds is None:
         steps = config.budget(5000, 200)
@@ -215,10 +219,15 @@ def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: i
 
 def cli_sample(path: Path, *, n: int, seed: int, out: Path | None, options: dict) -> str:
     """`genai-course sample CKPT --n N --out S.npz`: images float32 (N, 1, H, W) in [0, 1] (+ labels when
-    conditional: 0..9 in turn, or --option label=D); 2-D toy models write points (N, 2) as `x`."""
+    conditional: 0..9 in turn, or --option label=D); 2-D toy models write points (N, 2) as `x`.
+    --option truncation=PSI in (0, 1]: the truncation trick (typical samples, less variety)."""
     from course_lib import checkpoints
-    samples.check_options("gan sampling", options, {"label"})
+    samples.check_options("gan sampling", options, {"label", "truncation"})
     model = checkpoints.load(path, GAN.from_config)
     labels = samples.labels_for(n, model.num_classes, options)
-    x = model.sample(n, labels=labels, generator=torch.Generator().manual_seed(seed))
+    try:
+        x = model.sample(n, labels=labels, generator=torch.Generator().manual_seed(seed),
+                         truncation=float(options.get("truncation", 1.0)))
+    except ValueError as err:
+        raise SystemExit(f"error: {err}")
     return samples.write_npz(out, x, labels)

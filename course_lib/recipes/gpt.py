@@ -15,14 +15,16 @@ from course_lib.tokenizers import tokenizer_from_meta
 
 TEXT_DATASETS = ("shakespeare", "pydoc_topics", "tiny_shakespeare")
 DEFAULTS = dict(tokenizer="char", bpe_vocab=512, n_layer=4, n_head=4, n_embd=128, block_size=64,
-                dropout=0.0, batch_size=32, lr=2e-3, min_lr_frac=0.1, warmup=100)
+                dropout=0.0, batch_size=32, lr=2e-3, min_lr_frac=0.1, warmup=100,
+                norm="layer", pos="learned", mlp="gelu", n_kv_head=0)   # n_kv_head 0: as many as n_head
 
 
 def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: int, out: Path,
               options: dict) -> dict:
     """`genai-course train gpt --dataset shakespeare --seconds N --out CKPT`. Options (--option k=v):
     tokenizer=char|bpe, bpe_vocab, n_layer, n_head, n_embd, block_size, dropout, batch_size, lr,
-    min_lr_frac, warmup. The learning rate warms up, then decays (cosine) over the step or time budget."""
+    min_lr_frac, warmup, and the modern block's options norm=layer|rms, pos=learned|rope, mlp=gelu|swiglu,
+    n_kv_head (grouped-query attention; 0 = n_head). The learning rate warms up, then decays (cosine) over the step or time budget."""
 
     from course_lib import checkpoints, config, data
     from course_lib.tokenizers import BPETokenizer, CharTokenizer
@@ -44,8 +46,13 @@ def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: i
         raise SystemExit(f"error: tokenizer must be 'char' or 'bpe', got {opt['tokenizer']!r}")
     train_ids = torch.tensor(tok.encode(train_text), dtype=torch.long)
     val_ids = torch.tensor(tok.encode(val_text), dtype=torch.long)
-    cfg = GPTConfig(vocab_size=tok.vocab_size, block_size=int(opt["block_size"]), n_layer=int(opt["n_layer"]),
-                    n_head=int(opt["n_head"]), n_embd=int(opt["n_embd"]), dropout=float(opt["dropout"]))
+    try:
+        cfg = GPTConfig(vocab_size=tok.vocab_size, block_size=int(opt["block_size"]), n_layer=int(opt["n_layer"]),
+                        n_head=int(opt["n_head"]), n_embd=int(opt["n_embd"]), dropout=float(opt["dropout"]),
+                        norm=str(opt["norm"]), pos=str(opt["pos"]), mlp=str(opt["mlp"]),
+                        n_kv_head=int(opt["n_kv_head"]) or None)
+    except ValueError as err:
+        raise SystemExit(f"error: gpt options: {err}")
     model = GPT(cfg)
     if steps is None and seconds is None:
         steps = config.budget(5000, 100)

@@ -9,16 +9,16 @@ import torch.nn.functional as F
 
 from course_lib.models.diffusion.denoisers import MLPDenoiser, UNet
 from course_lib.models.diffusion.schedule import NoiseSchedule, _check_timesteps, make_betas
+from course_lib.models.diffusion.space import DataSpace
 from course_lib.models.diffusion.steps import _per_example, ddim_step, ddim_timesteps, ddpm_step, guided_eps, q_sample
-from course_lib.models.inputs import (Configured, check_batch, check_data_shape, check_labels, check_n, eval_mode,
-                                     rand, randint, randn)
+from course_lib.models.inputs import Configured, check_data_shape, check_n, eval_mode, rand, randint, randn
 
 ARCHS = ("mlp", "unet")
 SAMPLERS = ("ddpm", "ddim")
 PREDICTIONS = ("eps", "v")
 
 
-class Diffusion(Configured, nn.Module):
+class Diffusion(DataSpace, Configured, nn.Module):
     """A denoiser plus its noise schedule: `loss(x0)` to train, `sample(n, ...)` to generate.
 
     data_shape: (D,) for points (arch "mlp") or (C, H, W) for images in [0, 1] (arch "unet" or "mlp").
@@ -30,6 +30,8 @@ class Diffusion(Configured, nn.Module):
     their range). With the cosine schedule the first step starts where abar is ~0, so x0_hat divides by
     ~sqrt(0): without a clamp a few-step DDIM chain amplifies the network's error there.
     """
+
+    KIND = "diffusion model"
 
     def __init__(self, data_shape=(2,), timesteps: int = 1000, schedule: str = "cosine", arch: str = "mlp",
                  hidden: int = 128, depth: int = 3, width: int = 32, num_classes: int = 0,
@@ -65,27 +67,8 @@ class Diffusion(Configured, nn.Module):
     def abar(self) -> torch.Tensor:
         return self.noise_schedule.abar                                          # (T,)
 
-    # ------------------------------------------------------------------ data <-> model space
-    def to_model(self, x: torch.Tensor) -> torch.Tensor:
-        return x * 2 - 1 if self.images else x / self.data_scale
-
-    def from_model(self, x: torch.Tensor, clamp: bool = True) -> torch.Tensor:
-        if not self.images:
-            return x * self.data_scale
-        return ((x + 1) / 2).clamp(0, 1) if clamp else (x + 1) / 2
-
-    def _check_x(self, x) -> torch.Tensor:
-        return check_batch(x, self.data_shape, "x")
-
-    def _check_labels(self, labels, n: int) -> torch.Tensor | None:
-        return check_labels(labels, n, self.num_classes, "diffusion model")
-
     def _device(self) -> torch.device:
         return self.betas.device
-
-    def null_labels(self, n: int) -> torch.Tensor | None:
-        """(n,) copies of the "no label" index, or None for an unconditional model."""
-        return torch.full((n,), self.num_classes, dtype=torch.long, device=self._device()) if self.num_classes else None
 
     # ------------------------------------------------------------------ training
     def loss(self, x0: torch.Tensor, labels: torch.Tensor | None = None,
@@ -159,23 +142,10 @@ class Diffusion(Configured, nn.Module):
             raise ValueError(f"the DDPM sampler runs all T = {T} steps, got steps={steps!r}; "
                              "use sampler='ddim' for fewer steps")
         ts = list(range(T - 1, -1, -1)) if sampler == "ddpm" else ddim_timesteps(T, 50 if steps is None else steps)
-        if not guidance >= 0:
-            raise ValueError(f"guidance must be >= 0, got {guidance!r}")
+        labels = self.sampling_labels(labels, n, guidance)
         dev = self._device()
-        if self.num_classes and guidance > 0:
-            labels = torch.arange(n, device=dev) % self.num_classes if labels is None else labels
-            labels = self._check_labels(labels, n).to(dev)
-        else:                                         # unconditional, or guidance 0: the label is ignored
-            if labels is not None:
-                self._check_labels(labels, n)
-            labels = None
         noise = lambda: randn((n, *self.data_shape), generator=generator, device=dev)      # (n, *data_shape)
-        if x_T is None:
-            x = noise()
-        elif tuple(x_T.shape) != (n, *self.data_shape):
-            raise ValueError(f"x_T must have shape ({n}, {', '.join(map(str, self.data_shape))}), got {tuple(x_T.shape)}")
-        else:
-            x = x_T.to(dev, torch.float32)
+        x = self.start_noise(n, x_T, generator)
         states = [x] if return_trajectory else None
         for i, t in enumerate(ts):
             eps, x0 = self.predict(x, t, labels, guidance)

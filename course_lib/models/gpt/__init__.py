@@ -18,11 +18,15 @@ model and its sampling in `model`); notebook 06 trains it.
 Generation with a KV cache: the keys and values of past positions never change (they only depend on
 earlier tokens), so instead of re-running the whole context for every new token, each layer keeps them
 and the model runs only the newest token. Same numbers, far less work.
+
+Today's open models change four pieces, each an option here (`modern`): RMSNorm (norm="rms"), rotary
+positions (pos="rope"), the SwiGLU feed-forward (mlp="swiglu") and grouped-query attention (n_kv_head).
 """
 from course_lib.models.gpt.layers import (MLP, Block, CausalSelfAttention, GPTConfig, KVCache, attention,
                                           causal_mask)
 from course_lib.models.gpt.model import GPT, sample_next
+from course_lib.models.gpt.modern import RMSNorm, SwiGLU, apply_rope, rope_angles
 from course_lib.tokenizers import tokenizer_from_meta  # noqa: F401  (a GPT checkpoint's tokenizer)
 
 __all__ = ["GPT", "GPTConfig", "KVCache", "CausalSelfAttention", "MLP", "Block", "attention", "causal_mask",
-           "sample_next"]
+           "sample_next", "RMSNorm", "SwiGLU", "apply_rope", "rope_angles"]

@@ -8,6 +8,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from course_lib.models.gpt.modern import RMSNorm, SwiGLU, apply_rope, rope_angles
+
 
 @dataclass
 class GPTConfig:
@@ -18,6 +20,11 @@ class GPTConfig:
     n_embd: int = 128           # width of the residual stream (divisible by n_head)
     dropout: float = 0.0        # dropout on attention weights and residual branches
     flash: bool = True          # use torch's fused attention (same maths as `attention` below, faster)
+    # Options of today's open models (modern.py); the defaults are GPT-2's.
+    norm: str = "layer"         # "layer" (LayerNorm) or "rms" (RMSNorm)
+    pos: str = "learned"        # "learned" position table or "rope" (rotary, relative positions)
+    mlp: str = "gelu"           # "gelu" (4x wide) or "swiglu" (gated, same parameter count)
+    n_kv_head: int | None = None  # grouped-query attention: heads of keys/values (None: n_head, plain MHA)
 
     def __post_init__(self):
         for name in ("vocab_size", "block_size", "n_layer", "n_head", "n_embd"):
@@ -28,6 +35,22 @@ class GPTConfig:
             raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        for name, allowed in (("norm", ("layer", "rms")), ("pos", ("learned", "rope")), ("mlp", ("gelu", "swiglu"))):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        kv = self.kv_heads
+        if isinstance(kv, bool) or not isinstance(kv, int) or kv < 1 or self.n_head % kv:
+            raise ValueError(f"n_kv_head must be a positive int dividing n_head ({self.n_head}), got "
+                             f"{self.n_kv_head!r}")
+        if self.pos == "rope" and (self.n_embd // self.n_head) % 2:
+            raise ValueError(f"pos='rope' needs an even head size, got n_embd / n_head = {self.n_embd // self.n_head}")
+
+    @property
+    def kv_heads(self) -> int:
+        return self.n_head if self.n_kv_head is None else self.n_kv_head
+
+    def norm_layer(self) -> nn.Module:
+        return RMSNorm(self.n_embd) if self.norm == "rms" else nn.LayerNorm(self.n_embd)
 
 
 def attention(q, k, v, mask=None, dropout_p: float = 0.0):
@@ -76,19 +99,37 @@ class KVCache:
 
 
 class CausalSelfAttention(nn.Module):
+    """Multi-head causal self-attention. With n_kv_head < n_head (grouped-query attention) each group of
+    n_head / n_kv_head query heads shares one key/value head: the KV cache shrinks by that factor.
+    With pos="rope" queries and keys are rotated by their absolute position before the dot product."""
+
     def __init__(self, cfg: GPTConfig):
         super().__init__()
-        self.n_head, self.flash, self.dropout = cfg.n_head, cfg.flash, cfg.dropout
-        self.qkv = nn.Linear(cfg.n_embd, 3 * cfg.n_embd)      # queries, keys, values in one matmul
+        self.n_head, self.n_kv, self.flash, self.dropout = cfg.n_head, cfg.kv_heads, cfg.flash, cfg.dropout
+        self.hs = cfg.n_embd // cfg.n_head
+        self.qkv = nn.Linear(cfg.n_embd, cfg.n_embd + 2 * self.n_kv * self.hs)   # q, k, v in one matmul
         self.proj = nn.Linear(cfg.n_embd, cfg.n_embd)
         self.resid_drop = nn.Dropout(cfg.dropout)
+        if cfg.pos == "rope":                          # not in the state_dict: a function of the config
+            cos, sin = rope_angles(self.hs, cfg.block_size)                   # 2 x (block_size, hs/2)
+            self.register_buffer("rope_cos", cos, persistent=False)
+            self.register_buffer("rope_sin", sin, persistent=False)
+        else:
+            self.rope_cos = self.rope_sin = None
 
     def forward(self, x, cache: KVCache | None = None, layer: int = 0):
         B, T, C = x.shape
-        q, k, v = self.qkv(x).split(C, dim=2)                                # 3 x (B, T, C)
-        q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))  # (B, nh, T, hs)
+        q, k, v = self.qkv(x).split([C, self.n_kv * self.hs, self.n_kv * self.hs], dim=2)
+        q = q.view(B, T, self.n_head, self.hs).transpose(1, 2)                # (B, nh, T, hs)
+        k, v = (t.view(B, T, self.n_kv, self.hs).transpose(1, 2) for t in (k, v))  # (B, nkv, T, hs)
+        if self.rope_cos is not None:                  # rotate by absolute position: start = cached length
+            start = cache.length if cache is not None else 0
+            cos, sin = self.rope_cos[start:start + T], self.rope_sin[start:start + T]   # (T, hs/2)
+            q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
         if cache is not None:                                 # the stored past, then these T
-            k, v = cache.append(layer, k, v)                                  # (B, nh, Tk, hs)
+            k, v = cache.append(layer, k, v)                                  # (B, nkv, Tk, hs)
+        if self.n_kv != self.n_head:                          # each kv head serves a group of query heads
+            k, v = (t.repeat_interleave(self.n_head // self.n_kv, dim=1) for t in (k, v))  # (B, nh, Tk, hs)
         t_k = k.size(2)
         p = self.dropout if self.training else 0.0
         if self.flash:
@@ -133,9 +174,9 @@ class Block(nn.Module):
 
     def __init__(self, cfg: GPTConfig):
         super().__init__()
-        self.ln1, self.ln2 = nn.LayerNorm(cfg.n_embd), nn.LayerNorm(cfg.n_embd)
+        self.ln1, self.ln2 = cfg.norm_layer(), cfg.norm_layer()
         self.attn = CausalSelfAttention(cfg)
-        self.mlp = MLP(cfg)
+        self.mlp = SwiGLU(cfg.n_embd, cfg.dropout) if cfg.mlp == "swiglu" else MLP(cfg)
 
     def forward(self, x, cache=None, layer=0):
         x = x + self.attn(self.ln1(x), cache, layer)      # tokens talk to each other

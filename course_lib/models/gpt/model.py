@@ -23,10 +23,10 @@ class GPT(nn.Module):
             raise TypeError("pass either a GPTConfig or keyword arguments, not both")
         self.config = cfg
         self.tok_emb = nn.Embedding(cfg.vocab_size, cfg.n_embd)
-        self.pos_emb = nn.Embedding(cfg.block_size, cfg.n_embd)
+        self.pos_emb = nn.Embedding(cfg.block_size, cfg.n_embd) if cfg.pos == "learned" else None  # RoPE: in attn
         self.drop = nn.Dropout(cfg.dropout)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layer))
-        self.ln_f = nn.LayerNorm(cfg.n_embd)
+        self.ln_f = cfg.norm_layer()
         self.head = nn.Linear(cfg.n_embd, cfg.vocab_size, bias=False)
         self.apply(self._init)
         for name, p in self.named_parameters():           # GPT-2: scale the layers that write into the
@@ -75,7 +75,8 @@ class GPT(nn.Module):
         self._check_ids(idx, start, values=check_ids)
         B, T = idx.shape
         pos = torch.arange(start, start + T, device=idx.device)                # (T,)
-        x = self.drop(self.tok_emb(idx) + self.pos_emb(pos))                   # (B, T, C)
+        x = self.tok_emb(idx)                                                  # (B, T, C)
+        x = self.drop(x + self.pos_emb(pos) if self.pos_emb is not None else x)
         for i, block in enumerate(self.blocks):
             x = block(x, cache, i)
         if cache is not None:
