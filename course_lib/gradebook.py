@@ -512,6 +512,24 @@ def _unavailable(api, err, graded: list[str], students: list[str]) -> str:
             + (", or only those left with --student ID for each" if left else "") + ".")
 
 
+def _open_grading_worker(course: Path, options: dict) -> dict:
+    """In a parallel_grading worker process: its own sandbox and nbgrader API, closed when it exits; a
+    SQLite gradebook's sessions serialised by the batch's file lock."""
+    from multiprocessing import util
+
+    from course_lib import parallel_grading
+    stack = contextlib.ExitStack()
+    scratch = stack.enter_context(isolated_env(course, options["sandbox_mode"]))
+    api = course_api(course, db_url=options["db_url"], timeout=options["timeout"],
+                     memory_mb=options["memory_mb"], scratch=scratch)
+    db = _sqlite_path(api.coursedir.db_url)
+    lock = parallel_grading._FileLock(parallel_grading.lock_path(db)) if db is not None else None
+    if lock is not None:
+        parallel_grading.serialise_gradebook(lock)
+    util.Finalize(None, stack.close, exitpriority=10)
+    return dict(api=api, scratch=scratch, lock=lock, grade=grade_student)
+
+
 def _grade_parallel(api, course, assignment, students, release, policy, jobs, options, out, bar) -> None:
     """course_lib.parallel_grading over `students`, lateness recorded here as each finishes. A SQLite
     gradebook is copied first: if a submission changed other students' grades (the sandbox keeps
@@ -535,7 +553,7 @@ def _grade_parallel(api, course, assignment, students, release, policy, jobs, op
 
     try:
         parallel_grading.grade(course, assignment, students, release, jobs=jobs, options=options,
-                               on_result=on_result)
+                               open_worker=_open_grading_worker, on_result=on_result)
         if backup is not None and any(r.get("tampered") for r in out.values()):
             bad = sorted(s for s, r in out.items() if r.get("tampered"))
             warnings.warn(f"submission(s) of {', '.join(bad)} changed other students' grades; the gradebook "

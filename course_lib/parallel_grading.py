@@ -98,44 +98,33 @@ def serialise_gradebook(lock: _FileLock) -> None:
 
 
 # ---------------------------------------------------------------------------------------- the worker
-def _start_worker(course: str, options: dict, release: dict, tempdir: str | None) -> None:
-    """Pool initializer: this worker's sandbox and nbgrader API, closed when the worker exits."""
-    from multiprocessing import util
-
-    from course_lib import gradebook
+def _start_worker(open_worker, course: str, options: dict, release: dict, tempdir: str | None) -> None:
+    """Pool initializer: open_worker(course, options) opens this worker's sandbox and nbgrader API (the
+    caller's module-level function, closed when the worker exits) and returns them with its `grade`."""
     if tempdir:
         tempfile.tempdir = tempdir  # where the parent puts its scratch folders (tests point it elsewhere)
-    stack = contextlib.ExitStack()
-    scratch = stack.enter_context(gradebook.isolated_env(Path(course), options["sandbox_mode"]))
-    api = gradebook.course_api(Path(course), db_url=options["db_url"], timeout=options["timeout"],
-                               memory_mb=options["memory_mb"], scratch=scratch)
-    db = gradebook._sqlite_path(api.coursedir.db_url)
-    lock = _FileLock(lock_path(db)) if db is not None else None
-    if lock is not None:
-        serialise_gradebook(lock)
-    _state.update(api=api, scratch=scratch, release=release, lock=lock, assignment=options["assignment"],
+    _state.update(open_worker(Path(course), options), release=release, assignment=options["assignment"],
                   others=options["others"])
-    util.Finalize(None, stack.close, exitpriority=10)
 
 
 def _grade_one(student: str) -> dict:
-    from course_lib import gradebook
     s = _state
-    return gradebook.grade_student(s["api"], s["assignment"], student, s["release"], s["scratch"],
-                                   lock=s["lock"], others=s["others"])
+    return s["grade"](s["api"], s["assignment"], student, s["release"], s["scratch"], lock=s["lock"],
+                      others=s["others"])
 
 
 _task = _grade_one  # what a worker does with one student (a test swaps in a hostile one)
 
 
 def grade(course: Path, assignment: str, students: list[str], release: dict, *, jobs: int, options: dict,
-          on_result) -> None:
-    """Grade `students` in `jobs` worker processes; on_result(student, report) in the main process as each
-    finishes (in completion order). A worker's exception is raised here once the running ones finish."""
+          open_worker, on_result) -> None:
+    """Grade `students` in `jobs` worker processes, each set up by open_worker (see _start_worker: a
+    module-level function, so the pool can send it); on_result(student, report) in the main process as
+    each finishes (in completion order). A worker's exception is raised here once the running ones finish."""
     ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked kernel clients or locks
     opts = dict(options, assignment=assignment)
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_start_worker,
-                             initargs=(str(course), opts, release, tempfile.gettempdir())) as pool:
+                             initargs=(open_worker, str(course), opts, release, tempfile.gettempdir())) as pool:
         futures = {pool.submit(_task, student): student for student in students}
         try:
             for future in as_completed(futures):

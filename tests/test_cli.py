@@ -80,8 +80,8 @@ def test_bench_renders_results_table(tmp_path, monkeypatch):
 
 
 def test_train_unknown_family_is_a_clear_error():
-    with pytest.raises(SystemExit, match="unknown model family 'flow'.*vae"):
-        cli.main(["train", "flow", "--dataset", "digits", "--out", "x.pt"])
+    with pytest.raises(SystemExit, match="unknown model family 'pixelcnn'.*vae"):
+        cli.main(["train", "pixelcnn", "--dataset", "digits", "--out", "x.pt"])
 
 
 def test_options_are_parsed_by_type():

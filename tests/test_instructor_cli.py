@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -127,7 +128,8 @@ def test_db_url_is_passed_through(course, tmp_path):
 
 def test_db_url_in_nbgrader_config_is_the_gradebook(course, tmp_path):
     """The guide's hub set-up: db_url in the course's nbgrader_config.py, no --db; every verb uses it."""
-    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    course = shutil.copytree(course, tmp_path / "own", ignore=shutil.ignore_patterns("gradebook.db*"))
+    url = f"sqlite:///{tmp_path / 'shared.db'}"  # own copy: the shared fixture's config stays as it was
     config = course / "nbgrader_config.py"
     config.write_text(config.read_text() + f"\nc.CourseDirectory.db_url = {url!r}\n")
     reports = gradebook.autograde(toy.NAME, course=course, students=["ann"], timeout=5, show_progress=False)
