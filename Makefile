@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup sandbox lab course test test-runtimes browser hub test-fast bench release badges lock doctor clean
+.PHONY: setup sandbox lab course test test-runtimes browser hub image test-fast bench release badges lock doctor clean
 
 $(STAMP): pyproject.toml requirements-lock.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "genai-course needs Python >= 3.11; found " + sys.version.split()[0] + ". Install a newer Python or run: make PYTHON=python3.12 ...")'
@@ -85,6 +85,12 @@ hub: setup
 	  else echo "make hub: no configurable-http-proxy (npm install -g configurable-http-proxy); tests/test_hub.py will be skipped"; fi
 	@$(BIN)/python -c "import jupyterhub, psycopg" 2>/dev/null || \
 	  $(BIN)/python -m pip install --quiet -c requirements-lock.txt -e '.[dev,hub]'
+
+# The class image for Zero to JupyterHub (deploy/Dockerfile; the guide's "Beyond one server" section).
+IMAGE ?= genai-course:0.1.0
+image:
+	@docker info >/dev/null 2>&1 || { echo "make image: no container engine answers (docker info failed); start Docker or Podman first"; exit 1; }
+	docker build -f deploy/Dockerfile -t $(IMAGE) .
 
 bench: setup   ## time every notebook in full and fast mode; rewrites benchmarks/RESULTS.md
 	$(BIN)/genai-course bench
