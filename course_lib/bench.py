@@ -68,6 +68,16 @@ def time_notebooks(paths: list[Path], modes: list[str]) -> dict:
     return {"rows": rows}
 
 
+def merge_rows(path: Path, new: list[dict], stamp: str) -> list[dict]:
+    """The timed rows (each stamped `timed_on`) in place of the same notebook and mode in `path`; rows of
+    notebooks not timed this run are kept with their own date, so timing one notebook drops no other."""
+    old = json.loads(path.read_text()) if path.is_file() else {}
+    fresh = {(r["notebook"], r["mode"]): dict(r, timed_on=stamp) for r in new}
+    rows = [fresh.pop((r["notebook"], r["mode"]), None) or dict(r, timed_on=r.get("timed_on", old.get("date", "?")))
+            for r in old.get("rows", [])]
+    return sorted(rows + list(fresh.values()), key=lambda r: (r["mode"] != "full", r["notebook"]))
+
+
 def table(rows: list[dict]) -> list[str]:
     """A markdown table of rows that need not share their fields: a field every row has gets a column
     (target and met last); the rest of each row goes into one `measured` cell as `name value; ...`,
@@ -115,7 +125,9 @@ def main(notebooks: list[str], modes: list[str], render_only: bool = False) -> i
         print(f"Timing {len(paths)} notebook(s) in mode(s) {', '.join(modes)} ...")
         result = time_notebooks(paths, modes)
         failed = [r for r in result["rows"] if not r["ok"]]
-        result.update(title="Notebook execution times", date=time.strftime("%Y-%m-%d %H:%M"),
+        stamp = time.strftime("%Y-%m-%d %H:%M")
+        result["rows"] = merge_rows(RESULTS_DIR / "notebooks.json", result["rows"], stamp)
+        result.update(title="Notebook execution times", date=stamp,
                       command=" ".join(["genai-course bench", *sys.argv[2:]]), machine=machine(),
                       notes=["Targets: <= 180 s per notebook in full mode, <= 45 s with COURSE_FAST=1.",
                              "Run on a quiet machine: other processes on the 2 cores inflate the times."])

@@ -1,3 +1,5 @@
+import json
+
 from course_lib import bench
 
 
@@ -14,6 +16,23 @@ def test_table_keeps_every_figure_of_unlike_rows():
 def test_table_of_like_rows_has_no_measured_column():
     rows = [{"what": "a", "value": 1, "met": "no"}, {"what": "b", "value": 2, "met": "yes"}]
     assert bench.table(rows) == ["| what | value | met |", "|---|---|---|", "| a | 1 | no |", "| b | 2 | yes |"]
+
+
+def test_timing_some_notebooks_keeps_the_rows_of_the_others(tmp_path):
+    path = tmp_path / "notebooks.json"
+    path.write_text(json.dumps({"date": "2026-11-29 04:53", "rows": [
+        {"notebook": "notebooks/06.ipynb", "mode": "full", "seconds": 159.6},
+        {"notebook": "notebooks/07.ipynb", "mode": "full", "seconds": 136.4},
+        {"notebook": "notebooks/07.ipynb", "mode": "fast", "seconds": 19.3}]}))
+    new = [{"notebook": "notebooks/06.ipynb", "mode": "full", "seconds": 170.0},
+           {"notebook": "notebooks/08.ipynb", "mode": "fast", "seconds": 20.0}]
+    rows = bench.merge_rows(path, new, "2026-12-02 02:00")
+    assert [(r["notebook"], r["mode"], r["seconds"], r["timed_on"]) for r in rows] == [
+        ("notebooks/06.ipynb", "full", 170.0, "2026-12-02 02:00"),
+        ("notebooks/07.ipynb", "full", 136.4, "2026-11-29 04:53"),
+        ("notebooks/07.ipynb", "fast", 19.3, "2026-11-29 04:53"),
+        ("notebooks/08.ipynb", "fast", 20.0, "2026-12-02 02:00")]
+    assert bench.merge_rows(tmp_path / "none.json", new, "d")[0]["timed_on"] == "d"   # a first run
 
 
 # --- one source for notebook times (course_lib.times) ---------------------------------------------------
