@@ -44,7 +44,7 @@ sandbox:
 	  echo "grading sandbox: bubblewrap not installed (apt-get install bubblewrap); its tests will skip"
 
 test: setup sandbox
-	COURSE_FAST=1 MPLBACKEND=Agg $(BIN)/python -m pytest -p no:cacheprovider \
+	COURSE_FAST=1 MPLBACKEND=Agg $(BIN)/python -m pytest -p no:cacheprovider --durations=30 \
 		tests notebooks solutions exercises --nbval-lax --nbval-current-env
 
 # The slow runtime tests, apart from `make test`: a fresh Colab-like environment with Colab's own package
