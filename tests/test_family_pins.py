@@ -323,7 +323,10 @@ PINS = {'bigram': {'log_prob': -8.653532981872559,
 @pytest.fixture
 def one_thread():
     """One thread, as when the pins were recorded: a GAN's samples after a few steps move by 1e-3 with the
-    thread count (summation order), far more than the tolerance."""
+    thread count (summation order), far more than the tolerance. They also move with the CPU's kernels at one
+    thread (an AMD EPYC gave gan_points.sample.sq 8.81605 against the pinned 8.81172, 5e-4, with every loss
+    equal to 1e-7), so GAN sample digests are compared at rtol 2e-3: a changed draw or layer moves them by
+    far more."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
@@ -338,8 +341,9 @@ def test_family_matches_its_pin(name, one_thread):
         if isinstance(value, str):
             assert got[key] == value, f"{name}.{key}: {got[key]!r} != pinned {value!r}"
         else:
+            rtol = 2e-3 if name.startswith("gan") and key.startswith("sample.") else 1e-5
             assert torch.allclose(torch.tensor(got[key], dtype=torch.float64), torch.tensor(value, dtype=torch.float64),
-                                  rtol=1e-5, atol=1e-6), f"{name}.{key}: {got[key]!r} != pinned {value!r}"
+                                  rtol=rtol, atol=1e-6), f"{name}.{key}: {got[key]!r} != pinned {value!r}"
 
 
 
