@@ -51,6 +51,10 @@ RECIPES = {
     "digits-gan": dict(
         family="gan", dataset="digits", steps=20000, options={},
         description="DCGAN on 8x8 digits (PacGAN pack 4, G lr 1e-3 / D 5e-4)"),
+    # notebook 04's truncation trick: digits-gan's recipe and budget with StyleGAN's mapping network z -> w
+    "digits-gan-mapping": dict(
+        family="gan", dataset="digits", steps=20000, options={"mapping": 4},
+        description="DCGAN on 8x8 digits with a 4-layer mapping network z -> w (StyleGAN; w_avg for truncation)"),
     # notebook 08: the budgets of benchmarks/multimodal.py, t2i.py and captioning.py, as steps
     "shapes-clip": dict(
         family="clip", dataset="shapes", steps=1800, options={},

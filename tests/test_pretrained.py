@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WEIGHTS = Path(registry.weights_dir())
 REQUIRED = ("shakespeare-gpt", "digits-vae", "digits-diffusion", "digits-diffusion-conditional", "digits-gan")
 MULTIMODAL = ("shapes-clip", "shapes-t2i", "shapes-captioner")     # notebook 08 loads these by name
+STYLE = ("digits-gan-mapping",)                                     # notebook 04 (truncation trick) loads it by name
 SHIPPED = [e for e in (registry.Entry(**r) for r in registry.read_manifest())]
 MB = 1_000_000
 
@@ -44,7 +45,7 @@ def assert_figures_match(got: dict, recorded: dict, name: str) -> None:
 # ----------------------------------------------------------------------------- the manifest and the files
 
 def test_the_zoo_ships_the_required_models():
-    required = set(REQUIRED) | set(MULTIMODAL)
+    required = set(REQUIRED) | set(MULTIMODAL) | set(STYLE)
     assert required <= set(shipped_names()), f"missing from the manifest: {required - set(shipped_names())}"
     assert required <= set(pretrained.names())
     for e in SHIPPED:
@@ -134,7 +135,8 @@ def train_a_little(model, name: str, steps: int = 10, lr: float = 1e-4) -> None:
     model.eval()
 
 
-@pytest.mark.parametrize("name", [n for n in REQUIRED if n != "digits-diffusion-conditional"] + list(MULTIMODAL))
+@pytest.mark.parametrize("name", [n for n in REQUIRED if n != "digits-diffusion-conditional"] + list(MULTIMODAL)
+                         + list(STYLE))
 def test_a_stale_file_fails_the_figure_check(name):
     """Weights a few training steps away from the recorded ones do not pass (the tolerance is tight enough)."""
     model = pretrained.load(name, device="cpu")
@@ -174,6 +176,25 @@ def test_the_vae_comes_with_its_latent_mixture():
     assert images.shape == (6, 1, 8, 8) and 0 <= images.min() and images.max() <= 1
     with pytest.raises(ValueError, match="no fitted latent mixture"):
         pretrained.latent_mixture("digits-gan")
+
+
+def test_the_mapping_gan_has_its_mapping_network_and_a_trained_average_w():
+    """What notebook 04 relies on: digits-gan-mapping is digits-gan's generator with StyleGAN's mapping network,
+    and its w_avg (the centre truncation pulls towards) was tracked in training, not left at zero."""
+    plain, style = pretrained.load("digits-gan", device="cpu"), pretrained.load("digits-gan-mapping", device="cpu")
+    assert plain.G.mapping is None and style.config_dict()["mapping"] == 4
+    assert len([m for m in style.G.mapping if isinstance(m, torch.nn.Linear)]) == 4
+    assert {k: v for k, v in style.config_dict().items() if k != "mapping"} == plain.config_dict()
+    w_avg = style.G.w_avg
+    assert w_avg.dtype == torch.float32 and w_avg.shape == (style.latent_dim,) and w_avg.norm() > 0
+    z = style.noise(256, torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        w = style.G.mapping(z)
+    assert (w.mean(dim=0) - w_avg).norm() < 0.5 * (w - w_avg).norm(dim=1).mean(), \
+        "w_avg should sit near the mean of w (a running average over training)"
+    full, cut = style.sample(256, z=z), style.sample(256, z=z, truncation=0.3)
+    spread = lambda x: x.flatten(1).std(dim=0).mean().item()
+    assert spread(cut) < spread(full), "truncation towards w_avg must shrink the samples' variety"
 
 
 def test_the_image_text_models_do_their_jobs_once_loaded():
