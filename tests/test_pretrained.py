@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WEIGHTS = Path(registry.weights_dir())
 REQUIRED = ("shakespeare-gpt", "digits-vae", "digits-diffusion", "digits-diffusion-conditional", "digits-gan")
 MULTIMODAL = ("shapes-clip", "shapes-t2i", "shapes-captioner")     # notebook 08 loads these by name
+NOTEBOOK07 = ("digits-flow",)                                       # notebook 07 compares it with digits-diffusion
 SHIPPED = [e for e in (registry.Entry(**r) for r in registry.read_manifest())]
 MB = 1_000_000
 
@@ -44,7 +45,7 @@ def assert_figures_match(got: dict, recorded: dict, name: str) -> None:
 # ----------------------------------------------------------------------------- the manifest and the files
 
 def test_the_zoo_ships_the_required_models():
-    required = set(REQUIRED) | set(MULTIMODAL)
+    required = set(REQUIRED) | set(MULTIMODAL) | set(NOTEBOOK07)
     assert required <= set(shipped_names()), f"missing from the manifest: {required - set(shipped_names())}"
     assert required <= set(pretrained.names())
     for e in SHIPPED:
@@ -134,7 +135,8 @@ def train_a_little(model, name: str, steps: int = 10, lr: float = 1e-4) -> None:
     model.eval()
 
 
-@pytest.mark.parametrize("name", [n for n in REQUIRED if n != "digits-diffusion-conditional"] + list(MULTIMODAL))
+@pytest.mark.parametrize("name", [n for n in REQUIRED if n != "digits-diffusion-conditional"] + list(MULTIMODAL)
+                         + list(NOTEBOOK07))
 def test_a_stale_file_fails_the_figure_check(name):
     """Weights a few training steps away from the recorded ones do not pass (the tolerance is tight enough)."""
     model = pretrained.load(name, device="cpu")
