@@ -20,6 +20,7 @@ WEIGHTS = Path(registry.weights_dir())
 REQUIRED = ("shakespeare-gpt", "digits-vae", "digits-diffusion", "digits-diffusion-conditional", "digits-gan")
 MULTIMODAL = ("shapes-clip", "shapes-t2i", "shapes-captioner")     # notebook 08 loads these by name
 STYLE = ("digits-gan-mapping",)                                     # notebook 04 (truncation trick) loads it by name
+NOTEBOOK07 = ("digits-flow",)                                       # notebook 07 compares it with digits-diffusion
 SHIPPED = [e for e in (registry.Entry(**r) for r in registry.read_manifest())]
 MB = 1_000_000
 
@@ -45,7 +46,7 @@ def assert_figures_match(got: dict, recorded: dict, name: str) -> None:
 # ----------------------------------------------------------------------------- the manifest and the files
 
 def test_the_zoo_ships_the_required_models():
-    required = set(REQUIRED) | set(MULTIMODAL) | set(STYLE)
+    required = set(REQUIRED) | set(MULTIMODAL) | set(STYLE) | set(NOTEBOOK07)
     assert required <= set(shipped_names()), f"missing from the manifest: {required - set(shipped_names())}"
     assert required <= set(pretrained.names())
     for e in SHIPPED:
@@ -136,7 +137,7 @@ def train_a_little(model, name: str, steps: int = 10, lr: float = 1e-4) -> None:
 
 
 @pytest.mark.parametrize("name", [n for n in REQUIRED if n != "digits-diffusion-conditional"] + list(MULTIMODAL)
-                         + list(STYLE))
+                         + list(STYLE) + list(NOTEBOOK07))
 def test_a_stale_file_fails_the_figure_check(name):
     """Weights a few training steps away from the recorded ones do not pass (the tolerance is tight enough)."""
     model = pretrained.load(name, device="cpu")

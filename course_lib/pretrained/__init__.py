@@ -7,6 +7,7 @@
     vae = pretrained.load("digits-vae"); mix = pretrained.latent_mixture("digits-vae")
     pretrained.info("digits-gan").metrics           # what it scored, and how that was measured
     clip = pretrained.load("shapes-clip")           # also shapes-t2i, shapes-captioner (notebook 08)
+    flow = pretrained.load("digits-flow")           # flow matching on digits-diffusion's network (notebook 07)
 
 The weights ship as float16 inside course checkpoints (course_lib.checkpoints.read works on them) with a
 manifest (weights/manifest.json) of SHA-256s and recorded figures; `python scripts/train_pretrained.py`

@@ -20,7 +20,7 @@ def _from_config(family: str) -> Callable[[dict], torch.nn.Module]:
 
 
 BUILDERS: dict[str, Callable[[dict], torch.nn.Module]] = {
-    name: _from_config(name) for name in ("gpt", "vae", "diffusion", "gan", "clip", "t2i", "captioner")}
+    name: _from_config(name) for name in ("gpt", "vae", "diffusion", "flow", "gan", "clip", "t2i", "captioner")}
 
 
 def register_builder(family: str, build: Callable[[dict], torch.nn.Module]) -> None:
