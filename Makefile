@@ -52,7 +52,7 @@ test: setup sandbox
 # (tests/test_browser.py), and a JupyterHub class with a PostgreSQL gradebook (tests/test_hub.py).
 # .ci/run calls this after `make test`.
 test-runtimes: setup browser hub
-	COURSE_FAST=1 MPLBACKEND=Agg $(BIN)/python -m pytest -p no:cacheprovider tests -m "colab or browser or hub"
+	COURSE_FAST=1 MPLBACKEND=Agg $(BIN)/python -m pytest -p no:cacheprovider --durations=10 tests -m "colab or browser or hub"
 
 # Debian's chromium for tests/test_browser.py (Playwright drives it and never downloads a browser of its
 # own). Without root or apt the browser test is skipped with a message saying so.
