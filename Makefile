@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml requirements-lock.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "genai-course needs Python >= 3.11; found " + sys.version.split()[0] + ". Install a newer Python or run: make PYTHON=python3.12 ...")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c requirements-lock.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c requirements-lock.txt -e '.[dev,apps]'
 	$(BIN)/python -m ipykernel install --user --name genai-course --display-name "Python (genai-course)"
 	@touch $(STAMP)
 
@@ -84,7 +84,7 @@ hub: setup
 	      || echo "make hub: could not install npm and configurable-http-proxy"; \
 	  else echo "make hub: no configurable-http-proxy (npm install -g configurable-http-proxy); tests/test_hub.py will be skipped"; fi
 	@$(BIN)/python -c "import jupyterhub, psycopg" 2>/dev/null || \
-	  $(BIN)/python -m pip install --quiet -c requirements-lock.txt -e '.[dev,hub]'
+	  $(BIN)/python -m pip install --quiet -c requirements-lock.txt -e '.[dev,apps,hub]'
 
 # The class image for Zero to JupyterHub (deploy/Dockerfile; the guide's "Beyond one server" section).
 IMAGE ?= genai-course:0.1.0
@@ -102,7 +102,7 @@ badges: setup   ## rewrite Colab badges and setup cells from pyproject.toml's re
 	$(BIN)/python scripts/write_badges.py
 
 lock:   ## refresh requirements-lock.txt from the current .venv (after changing dependencies)
-	( echo "# Exact versions that \`make\` and CI install: pip install -c requirements-lock.txt -e '.[dev]'"; \
+	( echo "# Exact versions that \`make\` and CI install: pip install -c requirements-lock.txt -e '.[dev,apps]'"; \
 	  echo "# pyproject.toml keeps loose ranges so Colab's own torch is never replaced. Regenerate: make lock"; \
 	  $(BIN)/python -m pip freeze --exclude-editable | sed 's/+cpu$$//' | grep -v '^genai-course' ) > requirements-lock.txt
 

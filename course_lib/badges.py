@@ -6,8 +6,9 @@ never opens the solution. The repository URL lives in pyproject.toml under [tool
 """
 from __future__ import annotations
 
+import re
 import tomllib
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import nbformat
 
@@ -35,13 +36,33 @@ def badge_source(relpath: str, repo: str, branch: str) -> str:
             f"({colab_url(relpath, repo, branch)})")
 
 
-def setup_source(repo: str, branch: str) -> str:
+# Notebooks from this number on apply the course to a field and need the field's libraries (music21,
+# bokeh-sampledata, ...): their setup cell installs the `apps` extra as well.
+APPS_FROM = 10
+
+
+def needs_apps(relpath: str) -> bool:
+    """True for an application notebook (lecture, solution or exercise numbered APPS_FROM or more)."""
+    number = re.match(r"(\d+)_", PurePosixPath(relpath).name) or re.match(r"(\d+)_", PurePosixPath(relpath).parent.name)
+    return bool(number) and int(number.group(1)) >= APPS_FROM
+
+
+def setup_source(repo: str, branch: str, apps: bool = False) -> str:
+    if not apps:
+        return (
+            "# Setup: on Colab this installs the course library (about a minute); locally it does nothing.\n"
+            "import importlib.util, subprocess, sys\n"
+            "if importlib.util.find_spec(\"course_lib\") is None:\n"
+            "    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\",\n"
+            f"                    \"genai-course @ git+{repo}@{branch}\"], check=True)"
+        )
     return (
-        "# Setup: on Colab this installs the course library (about a minute); locally it does nothing.\n"
+        "# Setup: on Colab this installs the course library with the application libraries (music21,\n"
+        "# bokeh-sampledata; about a minute); locally, where `make` installed them, it does nothing.\n"
         "import importlib.util, subprocess, sys\n"
-        "if importlib.util.find_spec(\"course_lib\") is None:\n"
+        "if importlib.util.find_spec(\"course_lib\") is None or importlib.util.find_spec(\"music21\") is None:\n"
         "    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\",\n"
-        f"                    \"genai-course @ git+{repo}@{branch}\"], check=True)"
+        f"                    \"genai-course[apps] @ git+{repo}@{branch}\"], check=True)"
     )
 
 
@@ -52,7 +73,7 @@ def apply(nb: nbformat.NotebookNode, relpath: str, repo: str, branch: str) -> bo
         if cell.cell_type == "markdown" and cell.source.startswith(BADGE_MARKER):
             new = badge_source(relpath, repo, branch)
         elif cell.cell_type == "code" and SETUP_TAG in cell.get("metadata", {}).get("tags", []):
-            new = setup_source(repo, branch)
+            new = setup_source(repo, branch, apps=needs_apps(relpath))
         else:
             continue
         if cell.source != new:

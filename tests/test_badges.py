@@ -27,7 +27,7 @@ def test_badge_points_at_its_own_notebook(path):
     assert url == badges.colab_url(rel, REPO, BRANCH), (
         f"{rel}: badge opens {url}; run `python scripts/write_badges.py` (or `make release` for exercises)")
     setup = [c for c in nb.cells if "setup" in c.get("metadata", {}).get("tags", [])]
-    assert len(setup) == 1 and setup[0].source == badges.setup_source(REPO, BRANCH), (
+    assert len(setup) == 1 and setup[0].source == badges.setup_source(REPO, BRANCH, badges.needs_apps(rel)), (
         f"{rel}: setup cell missing or stale; run `python scripts/write_badges.py`")
 
 
@@ -42,6 +42,21 @@ def test_apply_fills_marked_cells_only():
     assert badges.find_badge(nb).endswith("/blob/main/exercises/01_x/01_x.ipynb")
     assert "git+" in nb.cells[2].source and 'find_spec("course_lib")' in nb.cells[2].source
     assert not badges.apply(nb, "exercises/01_x/01_x.ipynb", REPO, BRANCH)  # idempotent
+
+
+def test_application_notebooks_install_the_apps_extra():
+    for rel in ("notebooks/10_generative_ai_for_art_music_and_writing.ipynb", "exercises/10_creative/10_creative.ipynb",
+                "solutions/12_finance/12_finance.ipynb"):
+        assert badges.needs_apps(rel), rel
+    for rel in ("notebooks/09_efficiency_and_personalisation.ipynb", "exercises/08_multimodal/08_multimodal.ipynb",
+                "notebooks/00_welcome.ipynb"):
+        assert not badges.needs_apps(rel), rel
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("", metadata={"tags": ["setup"]})]
+    badges.apply(nb, "exercises/10_creative/10_creative.ipynb", REPO, BRANCH)
+    assert "genai-course[apps] @ git+" in nb.cells[0].source and 'find_spec("music21")' in nb.cells[0].source
+    badges.apply(nb, "exercises/09_efficiency/09_efficiency.ipynb", REPO, BRANCH)
+    assert "[apps]" not in nb.cells[0].source and "music21" not in nb.cells[0].source
 
 
 def test_non_github_repository_is_rejected():

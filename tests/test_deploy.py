@@ -56,7 +56,7 @@ def test_the_image_copies_what_the_repository_has_and_installs_from_the_lock():
         assert not any(Path(src).match(p.lstrip("*/")) or src.startswith(p) for p in ignored), \
             f"{src} is excluded by .dockerignore"
     run = " ".join(a for kind, a in _instructions() if kind == "RUN")
-    assert "-c /tmp/constraints.txt '.[dev]'" in run and "requirements-lock.txt > /tmp/constraints.txt" in run
+    assert "-c /tmp/constraints.txt '.[dev,apps]'" in run and "requirements-lock.txt > /tmp/constraints.txt" in run
     assert '"jupyterhub==${JUPYTERHUB_VERSION}"' in run
 
 

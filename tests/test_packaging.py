@@ -23,6 +23,12 @@ def _lock() -> dict[str, str]:
     return pins
 
 
+def _wanted():
+    """What `make` installs: the student's kit, the dev extra and the application notebooks' extra."""
+    extras = PYPROJECT["project"]["optional-dependencies"]
+    return PYPROJECT["project"]["dependencies"] + extras["dev"] + extras["apps"]
+
+
 def test_pyproject_ranges_stay_loose():
     for req in PYPROJECT["project"]["dependencies"]:
         assert "==" not in req, f"{req}: pin exact versions in requirements-lock.txt, not pyproject.toml"
@@ -32,7 +38,7 @@ def test_pyproject_ranges_stay_loose():
 
 def test_lock_pins_every_dependency_and_a_cpu_torch():
     pins = _lock()
-    wanted = PYPROJECT["project"]["dependencies"] + PYPROJECT["project"]["optional-dependencies"]["dev"]
+    wanted = _wanted()
     missing = [_name(r) for r in wanted if _name(r) not in pins]
     assert not missing, f"requirements-lock.txt lacks {missing}; run `make lock`"
     assert pins["torch"] == "2.13.0", "CI installs the CPU build of torch 2.13.0 from local disk"
@@ -45,7 +51,7 @@ def test_environment_yml_lists_every_dependency():
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     listed = conda | {_name(p) for p in pip if not p.startswith("-")}
     assert "-e ." in pip, "the conda environment must install course_lib itself"
-    wanted = PYPROJECT["project"]["dependencies"] + PYPROJECT["project"]["optional-dependencies"]["dev"]
+    wanted = _wanted()
     missing = [_name(r) for r in wanted if _name(r) not in listed]
     assert not missing, f"environment.yml lacks {missing}"
 
