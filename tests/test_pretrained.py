@@ -158,6 +158,29 @@ def test_loads_offline_in_eval_mode(name, monkeypatch):
     assert all(p.dtype == torch.float32 and p.device.type == "cpu" for p in model.parameters())
 
 
+def test_load_or_train_gives_the_zoo_model_in_full_mode_and_the_tiny_one_in_fast_mode(capsys, monkeypatch):
+    calls = []
+
+    def train_tiny():
+        calls.append(1)
+        return torch.nn.Linear(2, 2).train()                 # still in training mode: must come back in eval
+
+    zoo = pretrained.load_or_train("digits-vae", train_tiny, fast=False, device="cpu")
+    assert not calls and not zoo.training
+    assert torch.equal(next(zoo.parameters()), next(pretrained.load("digits-vae", device="cpu").parameters()))
+    assert "loaded from the pretrained zoo" in capsys.readouterr().out
+    tiny = pretrained.load_or_train("digits-vae", train_tiny, fast=True, device="cpu")
+    assert calls == [1] and isinstance(tiny, torch.nn.Linear) and not tiny.training
+    assert "trained live" in capsys.readouterr().out
+    monkeypatch.setenv("COURSE_FAST", "1")                   # the default follows COURSE_FAST
+    assert isinstance(pretrained.load_or_train("digits-vae", train_tiny, device="cpu"), torch.nn.Linear)
+    with pytest.raises(pretrained.UnknownModelError):        # a typo fails in fast mode too, before training
+        pretrained.load_or_train("digits-vea", train_tiny, fast=True)
+    assert calls == [1, 1]
+    with pytest.raises(TypeError, match="must return a torch.nn.Module, got dict"):
+        pretrained.load_or_train("digits-vae", lambda: {"weights": 1}, fast=True)
+
+
 def test_the_gpt_comes_with_its_tokenizer():
     model, tok = pretrained.load("shakespeare-gpt", device="cpu"), pretrained.tokenizer("shakespeare-gpt")
     assert tok.vocab_size == model.config.vocab_size

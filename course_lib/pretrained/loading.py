@@ -80,6 +80,30 @@ def load(name: str, device=None) -> torch.nn.Module:
     return model.to(config.get_device(device)).eval()
 
 
+def load_or_train(name: str, train_tiny, *, fast: bool | None = None, device=None) -> torch.nn.Module:
+    """The zoo's `name` in a full run; with COURSE_FAST=1, `train_tiny()` instead, a small stand-in trained live.
+
+    Notebooks show the real model when a student runs them and stay quick under the notebook tests; the
+    printed line says which one the rest of the notebook uses, so no figure is mistaken for the other.
+    `train_tiny` takes no arguments and returns a model; `fast` overrides COURSE_FAST (tests, instructors).
+    """
+    import time
+    from course_lib import config
+    entry = info(name)                                   # an unknown name fails first, in both modes
+    if config.is_fast() if fast is None else fast:
+        start = time.perf_counter()
+        model = train_tiny()
+        if not isinstance(model, torch.nn.Module):
+            raise TypeError(f"train_tiny for {name!r} must return a torch.nn.Module, got {type(model).__name__}")
+        print(f"{name}: a tiny stand-in trained live in {time.perf_counter() - start:.1f} s (fast mode)")
+        return model.to(config.get_device(device)).eval()
+    model = load(name, device=device)
+    steps = entry.training.get("steps") if isinstance(entry.training, dict) else None
+    trained = f"{steps:,} training steps, " if steps else ""
+    print(f"{name}: loaded from the pretrained zoo ({trained}{sum(p.numel() for p in model.parameters()):,} parameters)")
+    return model
+
+
 def tokenizer(name: str):
     """The tokenizer a zoo text model was trained with (rebuilt from its checkpoint's meta)."""
     from course_lib.tokenizers import tokenizer_from_meta
