@@ -34,7 +34,8 @@ def gen(seed=0):
                                   dict(sampler="ddim", steps=5, eta=0.0)])
 def test_inpaint_keeps_known_pixels_exactly_and_fills_the_rest(opts):
     model, x = tiny(), images()
-    mask = half_mask(x.shape, "top")
+    x[:, :, 0, :2] = 3e-9                        # lost in the round trip to [-1, 1] and back: only a final
+    mask = half_mask(x.shape, "top")             # composite of the input itself keeps such pixels exactly
     out = inpaint(model, x, mask, generator=gen(), **opts)
     assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1
     keep = mask.expand_as(x) == 1
@@ -215,3 +216,24 @@ def test_html_animation_is_self_contained():
     html = html_animation(torch.rand(3, 1, 8, 8, generator=gen()))
     text = getattr(html, "data", html)
     assert "<script" in text and "data:image/png;base64" in text
+
+
+def test_consistency_pull_keeps_known_pixels_and_points_downhill():
+    from course_lib.models.diffusion.editing import _process, _pull_to_known
+    model, x = tiny(), images()
+    mask = half_mask(x.shape, "top")
+    out = inpaint(model, x, mask, sampler="ddim", steps=4, resample=2, consistency=1.0, generator=gen())
+    keep = mask.expand_as(x) == 1
+    assert torch.equal(out[keep], x[keep])
+    assert not torch.equal(out, inpaint(model, x, mask, sampler="ddim", steps=4, resample=2, generator=gen()))
+    proc, x0 = _process(model, "ddim", 4, 1.0), model.to_model(x)
+    x_t = torch.randn(x.shape, generator=gen(2))
+    m = mask.expand_as(x)
+
+    def misfit(z):
+        with torch.no_grad():
+            return (m * (proc.predict(z, 10, None, 1.0)[1] - x0)).flatten(1).norm(dim=1)
+    _, pull = _pull_to_known(proc, x_t, 10, None, 1.0, m, x0, 1e-3)
+    assert (misfit(x_t - pull) < misfit(x_t)).all()            # a small step along the pull fits the known part
+    with pytest.raises(ValueError, match="consistency must be a number >= 0"):
+        inpaint(model, x, mask, consistency=-1.0)

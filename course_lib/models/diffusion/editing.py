@@ -71,9 +71,15 @@ class _DiffusionProcess:
         a = self._abar(t)
         return x0 if t < 0 else a.sqrt() * x0 + (1 - a).sqrt() * noise
 
-    def step(self, x, t: int, t_prev: int, labels, guidance: float, noise) -> torch.Tensor:
-        """One reverse step x_t -> x_{t_prev} (DDPM ancestral, or DDIM with eta)."""
+    def predict(self, x, t: int, labels, guidance: float) -> tuple[torch.Tensor, torch.Tensor]:
+        """(eps, x0_hat) at step t, x0_hat unclamped (x0_hat = (x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t))."""
         eps, x0 = self.model.predict(x, t, labels, guidance)
+        return eps, (x - self.s.sqrt_one_minus_abar[t] * eps) / self.s.sqrt_abar[t] if x0 is None else x0
+
+    def step(self, x, t: int, t_prev: int, labels, guidance: float, noise, predicted=None) -> torch.Tensor:
+        """One reverse step x_t -> x_{t_prev} (DDPM ancestral, or DDIM with eta); `predicted`: predict()'s
+        (eps, x0_hat) when the caller already has them."""
+        eps, x0 = predicted or self.predict(x, t, labels, guidance)
         if self.sampler == "ddpm":
             return ddpm_step(x, t, eps, self.s, noise=noise if t > 0 else None, clip=self.model.clip, x0=x0)
         return ddim_step(x, t, t_prev, eps, self.s, eta=self.eta, noise=noise if self.eta > 0 else None,
@@ -103,8 +109,14 @@ class _FlowProcess:
     def noised(self, x0, t: float, noise) -> torch.Tensor:
         return (1 - t) * x0 + t * noise
 
-    def step(self, x, t: float, t_prev: float, labels, guidance: float, noise) -> torch.Tensor:
-        return x + (t_prev - t) * self.model.velocity(x, t, labels, guidance)
+    def predict(self, x, t: float, labels, guidance: float) -> tuple[torch.Tensor, torch.Tensor]:
+        """(v, x0_hat): following the velocity to t = 0 in one step, x0_hat = x_t - t v."""
+        v = self.model.velocity(x, t, labels, guidance)
+        return v, x - t * v
+
+    def step(self, x, t: float, t_prev: float, labels, guidance: float, noise, predicted=None) -> torch.Tensor:
+        v, _ = predicted or self.predict(x, t, labels, guidance)
+        return x + (t_prev - t) * v
 
     def renoise(self, x_prev, t_prev: float, t: float, noise) -> torch.Tensor:
         """From time t_prev back up to t > t_prev: c x_prev + sqrt(t² - c² t_prev²) noise, c = (1-t)/(1-t_prev),
@@ -129,6 +141,19 @@ def _editor(fn):
             raise TypeError(f"model must be a Diffusion or FlowMatching model, got {type(model).__name__}")
         return inner(model, *args, **kwargs)
     return wrapper
+
+
+def _pull_to_known(proc, x, t, labels, guidance, m, x0_known, weight: float):
+    """The prediction at x_t and a step that pulls x_t towards agreeing with the known pixels: weight times the
+    gradient of ||m * (x0_hat(x_t) - x0_known)|| (per image; the norm, not its square, so the step's size does
+    not shrink as the fit improves: DPS, Chung et al. 2023). Replacement alone never tells the masked region
+    what the known one looks like except through the noisy x_t; this gradient does, through the network."""
+    with torch.enable_grad():
+        xg = x.detach().requires_grad_(True)
+        out, x0 = proc.predict(xg, t, labels, guidance)
+        residual = (m * (x0 - x0_known)).flatten(1).norm(dim=1)                   # (N,)
+        grad, = torch.autograd.grad(residual.sum(), xg)                            # (N, C, H, W)
+    return (out.detach(), x0.detach()), weight * grad
 
 
 def _check_images(model, x, what: str) -> torch.Tensor:
@@ -180,19 +205,23 @@ def half_mask(shape, keep: str = "top") -> torch.Tensor:
 @_editor
 def inpaint(model, x_known: torch.Tensor, mask: torch.Tensor, *, sampler: str | None = None,
             steps: int | None = None, eta: float = 1.0, resample: int = 1, labels=None, guidance: float = 1.0,
-            generator: torch.Generator | None = None, return_trajectory: bool = False):
+            consistency: float = 0.0, generator: torch.Generator | None = None,
+            return_trajectory: bool = False):
     """Fill the masked pixels of x_known (N, C, H, W) in [0, 1]; mask 1 = keep, 0 = regenerate (check_mask).
 
     sampler: "ddpm" (default for Diffusion: all T steps) or "ddim" (`steps` steps, eta 1 = DDPM-like noise;
     eta 0 leaves nothing for resampling to mix); a FlowMatching model uses Euler steps ("euler", 25).
     resample r >= 1: RePaint's resampling, every step denoised r times (r - 1 jumps back by re-noising),
-    r times the network calls. Returns (N, C, H, W) in [0, 1] whose known pixels equal x_known's exactly;
+    r times the network calls. consistency w >= 0: also pull every x_t towards a prediction that agrees with
+    the known pixels (_pull_to_known; a backward pass per step, about 3x the cost). Returns (N, C, H, W) in [0, 1] whose known pixels equal x_known's exactly;
     with return_trajectory also the states before every step (levels + 1, N, C, H, W), data units.
     """
     x_known = _check_images(model, x_known, "x_known")
     m = check_mask(mask, x_known)
     if isinstance(resample, bool) or not isinstance(resample, int) or resample < 1:
         raise ValueError(f"resample must be an int >= 1 (1 = no resampling), got {resample!r}")
+    if isinstance(consistency, bool) or not isinstance(consistency, (int, float)) or not consistency >= 0:
+        raise ValueError(f"consistency must be a number >= 0 (0 = off), got {consistency!r}")
     proc = _process(model, sampler, steps, eta)
     n, dev = x_known.shape[0], model._device()
     labels = model.sampling_labels(labels, n, guidance)
@@ -204,7 +233,11 @@ def inpaint(model, x_known: torch.Tensor, mask: torch.Tensor, *, sampler: str | 
     states = [x] if return_trajectory else None
     for t, t_prev in zip(levels[:-1], levels[1:]):
         for r in range(resample):
-            x_prev = proc.step(x, t, t_prev, labels, guidance, noise())
+            if consistency:
+                predicted, pull = _pull_to_known(proc, x, t, labels, guidance, m, x0, consistency)
+                x_prev = proc.step(x, t, t_prev, labels, guidance, noise(), predicted) - pull
+            else:
+                x_prev = proc.step(x, t, t_prev, labels, guidance, noise())
             x_prev = m * proc.noised(x0, t_prev, noise()) + (1 - m) * x_prev       # known part at level t_prev
             if r + 1 < resample:
                 x = proc.renoise(x_prev, t_prev, t, noise())                       # jump back and redo the step
