@@ -7,7 +7,8 @@ from PIL import Image
 
 from course_lib.animation import html_animation, save_gif
 from course_lib.models.diffusion import Diffusion, FlowMatching
-from course_lib.models.diffusion.editing import check_mask, half_mask, inpaint, interpolate, sdedit, slerp
+from course_lib.models.diffusion.editing import check_mask, half_mask, inpaint, sdedit
+from course_lib.models.diffusion.interpolation import interpolate, slerp
 
 
 def tiny(**kw):
@@ -219,7 +220,8 @@ def test_html_animation_is_self_contained():
 
 
 def test_consistency_pull_keeps_known_pixels_and_points_downhill():
-    from course_lib.models.diffusion.editing import _process, _pull_to_known
+    from course_lib.models.diffusion.editing import _pull_to_known
+    from course_lib.models.diffusion.reverse import reverse_process as _process
     model, x = tiny(), images()
     mask = half_mask(x.shape, "top")
     out = inpaint(model, x, mask, sampler="ddim", steps=4, resample=2, consistency=1.0, generator=gen())
@@ -237,3 +239,34 @@ def test_consistency_pull_keeps_known_pixels_and_points_downhill():
     assert (misfit(x_t - pull) < misfit(x_t)).all()            # a small step along the pull fits the known part
     with pytest.raises(ValueError, match="consistency must be a number >= 0"):
         inpaint(model, x, mask, consistency=-1.0)
+
+
+def test_best_of_candidates_keeps_the_completion_the_model_finds_most_plausible():
+    from course_lib.models.diffusion.editing import denoising_error
+    model, x = tiny(), images(3)
+    mask = half_mask(x.shape, "left")
+    opts = dict(sampler="ddim", steps=3, resample=2)
+    best = inpaint(model, x, mask, candidates=4, generator=gen(7), **opts)
+    g = gen(7)                                                   # the same draws, made by hand
+    outs = inpaint(model, x.repeat(4, 1, 1, 1), mask.repeat(12, 1, 1, 1), generator=g, **opts)
+    error = denoising_error(model, outs, generator=g).view(4, 3)
+    assert torch.equal(best, outs.view(4, 3, 1, 8, 8)[error.argmin(0), torch.arange(3)])
+    assert not torch.equal(best, outs.view(4, 3, 1, 8, 8)[error.argmax(0), torch.arange(3)])
+    keep = mask.expand_as(x) == 1
+    assert torch.equal(best[keep], x[keep])
+    with pytest.raises(ValueError, match="candidates must be an int >= 1"):
+        inpaint(model, x, mask, candidates=0)
+    with pytest.raises(ValueError, match="candidates=1 only"):
+        inpaint(model, x, mask, candidates=2, return_trajectory=True)
+
+
+def test_denoising_error_rates_real_digits_as_more_plausible_than_noise():
+    from course_lib import data, pretrained
+    from course_lib.models.diffusion.editing import denoising_error
+    model = pretrained.load("digits-diffusion").cpu()
+    real = data.load("digits", split="test").images[:16]
+    noise = torch.rand(16, 1, 8, 8, generator=gen(1))
+    err_real = denoising_error(model, real, generator=gen())
+    assert err_real.shape == (16,) and torch.equal(err_real, denoising_error(model, real, generator=gen()))
+    assert err_real.max() < denoising_error(model, noise, generator=gen()).min()
+    assert denoising_error(tiny_flow(), real, generator=gen()).shape == (16,)

@@ -35,11 +35,13 @@ Flow matching (`flow`, FlowMatching) trains the same networks to follow straight
 samples by integrating an ODE; see its docstring for how it relates to DDIM's probability-flow ODE.
 The package: `schedule` (betas, NoiseSchedule), `steps` (the three formulas q_sample, ddpm_step, ddim_step
 and guidance), `denoisers` (the networks eps_theta), `model` (Diffusion: loss and sample), `editing`
-(inpaint with RePaint resampling, SDEdit, slerp interpolation; for Diffusion and FlowMatching). Training on a
+(inpaint with RePaint resampling, SDEdit) and `interpolation` (slerp between start noises), for Diffusion and
+FlowMatching alike through `reverse`. Training on a
 budget is course_lib.recipes.diffusion.train_model.
 """
 from course_lib.models.diffusion.denoisers import MLPDenoiser, UNet
-from course_lib.models.diffusion.editing import check_mask, half_mask, inpaint, interpolate, sdedit, slerp
+from course_lib.models.diffusion.editing import check_mask, denoising_error, half_mask, inpaint, sdedit
+from course_lib.models.diffusion.interpolation import interpolate, slerp
 from course_lib.models.diffusion.flow import SOLVERS, FlowMatching
 from course_lib.models.diffusion.model import ARCHS, PREDICTIONS, SAMPLERS, Diffusion, build
 from course_lib.models.diffusion.schedule import (SCHEDULES, NoiseSchedule, alpha_bars, cosine_betas, linear_betas,
@@ -50,4 +52,4 @@ from course_lib.models.diffusion.steps import (ddim_step, ddim_timesteps, ddpm_s
 __all__ = ["Diffusion", "FlowMatching", "SOLVERS", "build", "NoiseSchedule", "linear_betas", "cosine_betas", "make_betas", "alpha_bars", "snr",
            "q_sample", "predict_x0", "ddpm_step", "ddim_step", "guided_eps", "ddim_timesteps", "MLPDenoiser", "UNet",
            "SCHEDULES", "ARCHS", "SAMPLERS", "PREDICTIONS",
-           "inpaint", "sdedit", "interpolate", "slerp", "check_mask", "half_mask"]
+           "inpaint", "sdedit", "denoising_error", "interpolate", "slerp", "check_mask", "half_mask"]

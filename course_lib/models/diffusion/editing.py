@@ -1,134 +1,35 @@
-"""Editing images with a trained diffusion (or flow-matching) model: inpainting, SDEdit, noise interpolation.
+"""Editing images with a trained diffusion (or flow-matching) model: inpainting and SDEdit.
 
-None of these needs retraining: each one only changes where the reverse process starts or what it is
-told at every step.
+Neither needs retraining: each only changes where the reverse process starts or what it is told at every step.
 
 - Inpainting ("generative fill", RePaint, Lugmayr et al. 2022). mask: 1 = keep the pixel, 0 = regenerate it.
   After every reverse step x_t -> x_prev, the known region is replaced by the known image noised to the
   same level, x_prev = m * q_sample(x_known, prev) + (1 - m) * x_prev, so the model only ever sees noisy
   images whose known part is right. The two parts are noised independently, so they disagree a little;
   RePaint's resampling repairs it: jump back one step by re-noising, x_t ~ q(x_t | x_prev), and denoise
-  again, `resample` times at every step. The output's known pixels are the input's exactly (a final
-  composite in data units).
+  again, `resample` times at every step. Optionally (`consistency`) each x_t is also pulled along the
+  gradient that makes the network's x0_hat agree with the known pixels. The output's known pixels are the
+  input's exactly (a final composite in data units). With `candidates` k, k completions are made and the
+  one the model itself finds most plausible (denoising_error, a likelihood stand-in) is kept.
 - SDEdit (Meng et al. 2022): noise the input to strength s (s = 0: nothing, 1: pure noise), then run the
   rest of the reverse process. Small s keeps the input; large s gives realistic images unrelated to it.
-- Interpolation: slerp between two start noises (Gaussian noise lives on a shell of radius ~sqrt(D), which
-  a straight line would leave), decoded by the deterministic DDIM chain (eta = 0) or the flow's ODE.
 
-Both model families are driven through one small interface (`_process`): a grid of noise levels from noisy
-to clean, the known image at a level, one reverse step, and one forward re-noising jump.
+Both families run through `reverse.reverse_process` (levels, noising, one step, one jump back).
 
-    x = inpaint(model, x_known, mask, sampler="ddim", steps=100, eta=1.0, resample=5, generator=g)
+    x = inpaint(model, x_known, mask, sampler="ddim", steps=50, eta=1.0, resample=5, consistency=1.0,
+                candidates=4, generator=g)
     y = sdedit(model, sketch, strength=0.5, steps=50, generator=g)
-    frames = interpolate(model, z0, z1, frames=16)           # (16, C, H, W)
 """
 from __future__ import annotations
 
 import functools
-import math
 
 import torch
 
 from course_lib.models.diffusion.flow import FlowMatching
-from course_lib.models.diffusion.model import SAMPLERS, Diffusion
-from course_lib.models.diffusion.steps import ddim_step, ddim_timesteps, ddpm_step
+from course_lib.models.diffusion.model import Diffusion
+from course_lib.models.diffusion.reverse import reverse_process
 from course_lib.models.inputs import check_batch, eval_mode, randn
-
-
-# ----------------------------------------------------------------------------- the two reverse processes
-
-class _DiffusionProcess:
-    """Levels are step indices t (T-1 = noisiest); -1 stands for the clean data (abar = 1)."""
-
-    def __init__(self, model: Diffusion, sampler: str, steps: int | None, eta: float):
-        if sampler not in SAMPLERS:
-            raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
-        if sampler == "ddpm" and steps not in (None, model.timesteps):
-            raise ValueError(f"the DDPM sampler runs all T = {model.timesteps} steps, got steps={steps!r}; "
-                             "use sampler='ddim' for fewer steps")
-        if not eta >= 0:
-            raise ValueError(f"eta must be >= 0, got {eta!r}")
-        self.model, self.sampler, self.eta = model, sampler, eta
-        self.needs_noise = sampler == "ddpm" or eta > 0                           # fresh noise at every step
-        self.steps = model.timesteps if sampler == "ddpm" else (50 if steps is None else steps)
-        self.s = model.noise_schedule
-
-    def grid(self, strength: float = 1.0) -> list[int]:
-        """Levels from noisy to clean, ending at -1. strength s < 1 starts at step ceil(s T) - 1 and keeps
-        the same spacing as the full chain (about s * steps steps)."""
-        T = self.model.timesteps
-        start = max(math.ceil(strength * T) - 1, 0)
-        if self.sampler == "ddpm":
-            return list(range(start, -1, -1)) + [-1]
-        n = min(max(1, round(strength * self.steps)), start + 1)
-        return ddim_timesteps(start + 1, n) + [-1]
-
-    def _abar(self, t: int) -> torch.Tensor:
-        return self.s.abar.new_tensor(1.0) if t < 0 else self.s.abar[t]
-
-    def noised(self, x0: torch.Tensor, t: int, noise: torch.Tensor) -> torch.Tensor:
-        """q(x_t | x0): sqrt(abar_t) x0 + sqrt(1 - abar_t) noise (x0 itself at t = -1)."""
-        a = self._abar(t)
-        return x0 if t < 0 else a.sqrt() * x0 + (1 - a).sqrt() * noise
-
-    def predict(self, x, t: int, labels, guidance: float) -> tuple[torch.Tensor, torch.Tensor]:
-        """(eps, x0_hat) at step t, x0_hat unclamped (x0_hat = (x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t))."""
-        eps, x0 = self.model.predict(x, t, labels, guidance)
-        return eps, (x - self.s.sqrt_one_minus_abar[t] * eps) / self.s.sqrt_abar[t] if x0 is None else x0
-
-    def step(self, x, t: int, t_prev: int, labels, guidance: float, noise, predicted=None) -> torch.Tensor:
-        """One reverse step x_t -> x_{t_prev} (DDPM ancestral, or DDIM with eta); `predicted`: predict()'s
-        (eps, x0_hat) when the caller already has them."""
-        eps, x0 = predicted or self.predict(x, t, labels, guidance)
-        if self.sampler == "ddpm":
-            return ddpm_step(x, t, eps, self.s, noise=noise if t > 0 else None, clip=self.model.clip, x0=x0)
-        return ddim_step(x, t, t_prev, eps, self.s, eta=self.eta, noise=noise if self.eta > 0 else None,
-                         clip=self.model.clip, x0=x0)
-
-    def renoise(self, x_prev, t_prev: int, t: int, noise) -> torch.Tensor:
-        """Forward jump q(x_t | x_{t_prev}) = N(sqrt(a) x_prev, (1 - a) I), a = abar_t / abar_{t_prev}."""
-        a = self._abar(t) / self._abar(t_prev)
-        return a.sqrt() * x_prev + (1 - a).sqrt() * noise
-
-
-class _FlowProcess:
-    """Levels are times t in [0, 1] (1 = noise, 0 = data) on the straight path x_t = (1 - t) x0 + t z;
-    reverse steps are Euler steps of dx/dt = v."""
-
-    def __init__(self, model: FlowMatching, sampler: str, steps: int | None, eta: float):
-        if sampler != "euler":
-            raise ValueError(f"a flow-matching model edits with sampler='euler', got {sampler!r}")
-        self.model, self.steps, self.needs_noise = model, 25 if steps is None else steps, False
-        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 1:
-            raise ValueError(f"steps must be a positive int, got {steps!r}")
-
-    def grid(self, strength: float = 1.0) -> list[float]:
-        n = max(1, round(strength * self.steps))
-        return torch.linspace(float(strength), 0.0, n + 1).tolist()
-
-    def noised(self, x0, t: float, noise) -> torch.Tensor:
-        return (1 - t) * x0 + t * noise
-
-    def predict(self, x, t: float, labels, guidance: float) -> tuple[torch.Tensor, torch.Tensor]:
-        """(v, x0_hat): following the velocity to t = 0 in one step, x0_hat = x_t - t v."""
-        v = self.model.velocity(x, t, labels, guidance)
-        return v, x - t * v
-
-    def step(self, x, t: float, t_prev: float, labels, guidance: float, noise, predicted=None) -> torch.Tensor:
-        v, _ = predicted or self.predict(x, t, labels, guidance)
-        return x + (t_prev - t) * v
-
-    def renoise(self, x_prev, t_prev: float, t: float, noise) -> torch.Tensor:
-        """From time t_prev back up to t > t_prev: c x_prev + sqrt(t² - c² t_prev²) noise, c = (1-t)/(1-t_prev),
-        which has the straight path's marginal at t."""
-        c = (1 - t) / (1 - t_prev)
-        return c * x_prev + math.sqrt(max(t * t - (c * t_prev) ** 2, 0.0)) * noise
-
-
-def _process(model, sampler, steps, eta):
-    if isinstance(model, Diffusion):
-        return _DiffusionProcess(model, "ddpm" if sampler is None else sampler, steps, eta)
-    return _FlowProcess(model, "euler" if sampler is None else sampler, steps, eta)
 
 
 def _editor(fn):
@@ -205,7 +106,7 @@ def half_mask(shape, keep: str = "top") -> torch.Tensor:
 @_editor
 def inpaint(model, x_known: torch.Tensor, mask: torch.Tensor, *, sampler: str | None = None,
             steps: int | None = None, eta: float = 1.0, resample: int = 1, labels=None, guidance: float = 1.0,
-            consistency: float = 0.0, generator: torch.Generator | None = None,
+            consistency: float = 0.0, candidates: int = 1, generator: torch.Generator | None = None,
             return_trajectory: bool = False):
     """Fill the masked pixels of x_known (N, C, H, W) in [0, 1]; mask 1 = keep, 0 = regenerate (check_mask).
 
@@ -213,7 +114,10 @@ def inpaint(model, x_known: torch.Tensor, mask: torch.Tensor, *, sampler: str | 
     eta 0 leaves nothing for resampling to mix); a FlowMatching model uses Euler steps ("euler", 25).
     resample r >= 1: RePaint's resampling, every step denoised r times (r - 1 jumps back by re-noising),
     r times the network calls. consistency w >= 0: also pull every x_t towards a prediction that agrees with
-    the known pixels (_pull_to_known; a backward pass per step, about 3x the cost). Returns (N, C, H, W) in [0, 1] whose known pixels equal x_known's exactly;
+    the known pixels (_pull_to_known; a backward pass per step, about 3x the cost).
+    candidates k >= 1: make k completions of every image and keep the one the model finds most plausible
+    (lowest denoising_error; k times the cost; no trajectory then).
+    Returns (N, C, H, W) in [0, 1] whose known pixels equal x_known's exactly;
     with return_trajectory also the states before every step (levels + 1, N, C, H, W), data units.
     """
     x_known = _check_images(model, x_known, "x_known")
@@ -222,7 +126,14 @@ def inpaint(model, x_known: torch.Tensor, mask: torch.Tensor, *, sampler: str | 
         raise ValueError(f"resample must be an int >= 1 (1 = no resampling), got {resample!r}")
     if isinstance(consistency, bool) or not isinstance(consistency, (int, float)) or not consistency >= 0:
         raise ValueError(f"consistency must be a number >= 0 (0 = off), got {consistency!r}")
-    proc = _process(model, sampler, steps, eta)
+    if isinstance(candidates, bool) or not isinstance(candidates, int) or candidates < 1:
+        raise ValueError(f"candidates must be an int >= 1, got {candidates!r}")
+    if candidates > 1:
+        if return_trajectory:
+            raise ValueError("return_trajectory works with candidates=1 only")
+        return _best_of(model, x_known, m, candidates, labels, guidance, generator, sampler=sampler, steps=steps,
+                        eta=eta, resample=resample, consistency=consistency)
+    proc = reverse_process(model, sampler, steps, eta)
     n, dev = x_known.shape[0], model._device()
     labels = model.sampling_labels(labels, n, guidance)
     x0 = model.to_model(x_known.to(dev))                                           # (N, C, H, W) in [-1, 1]
@@ -250,6 +161,42 @@ def inpaint(model, x_known: torch.Tensor, mask: torch.Tensor, *, sampler: str | 
     return out
 
 
+PLAUSIBILITY_LEVELS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6)    # as fractions of the noise range
+
+
+@_editor
+def denoising_error(model, x: torch.Tensor, *, labels=None, guidance: float = 1.0, draws: int = 2,
+                    generator: torch.Generator | None = None) -> torch.Tensor:
+    """How implausible the model finds each image x (N, C, H, W) in [0, 1]: lower is more plausible, (N,).
+
+    sum over a few noise levels and `draws` noises of SNR(level) ||x0_hat(x_level) - x0||²: the weighting
+    of the diffusion loss that makes it a bound on -log p(x) (up to constants and the level spacing), so a
+    Monte-Carlo stand-in for a likelihood. Used to rank candidate completions; seeded by `generator`."""
+    x = _check_images(model, x, "x")
+    proc, dev = reverse_process(model), model._device()
+    labels = model.sampling_labels(labels, x.shape[0], guidance)
+    x0 = model.to_model(x.to(dev))
+    levels = [round(f * (model.timesteps - 1)) for f in PLAUSIBILITY_LEVELS] if isinstance(model, Diffusion) \
+        else list(PLAUSIBILITY_LEVELS)
+    error = torch.zeros(x.shape[0], device=dev)
+    for level in levels:
+        for _ in range(draws):
+            x_t = proc.noised(x0, level, randn(x0.shape, generator=generator, device=dev))
+            _, x0_hat = proc.predict(x_t, level, labels, guidance)
+            error += proc.snr(level) * ((x0_hat - x0) ** 2).flatten(1).sum(1)
+    return error
+
+
+def _best_of(model, x_known, m, k: int, labels, guidance, generator, **opts) -> torch.Tensor:
+    """k completions of every image (one batch of k N), and per image the lowest denoising_error."""
+    n = x_known.shape[0]
+    reps = None if labels is None else labels.repeat(k)
+    outs = inpaint(model, x_known.repeat(k, 1, 1, 1), m.repeat(k, 1, 1, 1), labels=reps, guidance=guidance,
+                   generator=generator, **opts)                                   # (k N, C, H, W)
+    error = denoising_error(model, outs, labels=reps, guidance=guidance, generator=generator).view(k, n)
+    return outs.view(k, n, *outs.shape[1:])[error.argmin(0), torch.arange(n)]    # (N, C, H, W)
+
+
 # ----------------------------------------------------------------------------- SDEdit
 
 @_editor
@@ -268,7 +215,7 @@ def sdedit(model, x: torch.Tensor, strength: float, *, sampler: str | None = Non
                          f"got {strength!r}")
     if isinstance(model, Diffusion) and sampler is None:
         sampler = "ddim"
-    proc = _process(model, sampler, steps, eta)
+    proc = reverse_process(model, sampler, steps, eta)
     if strength == 0:
         return x.clone()
     n, dev = x.shape[0], model._device()
@@ -280,44 +227,3 @@ def sdedit(model, x: torch.Tensor, strength: float, *, sampler: str | None = Non
         noise = randn(x.shape, generator=generator, device=dev) if proc.needs_noise else None
         h = proc.step(h, t, t_prev, labels, guidance, noise)
     return model.from_model(h)
-
-
-# ----------------------------------------------------------------------------- interpolation
-
-def slerp(z0: torch.Tensor, z1: torch.Tensor, alpha) -> torch.Tensor:
-    """Spherical interpolation between two noises of the same shape (...), for each alpha in [0, 1]:
-    sin((1 - a) w) / sin w z0 + sin(a w) / sin w z1, w the angle between them (flattened). Returns
-    (len(alpha), ...) for a sequence of alphas, or (...) for one. Nearly parallel noises fall back to lerp."""
-    if z0.shape != z1.shape:
-        raise ValueError(f"z0 and z1 must have the same shape, got {tuple(z0.shape)} and {tuple(z1.shape)}")
-    a = torch.as_tensor(alpha, dtype=z0.dtype, device=z0.device)
-    single = a.dim() == 0
-    a = a.reshape(-1, *([1] * z0.dim()))                                           # (A, 1, ...)
-    cos = (z0.flatten() @ z1.flatten()) / (z0.norm() * z1.norm())
-    w = torch.arccos(cos.clamp(-1, 1))
-    if w.abs() < 1e-4:
-        out = (1 - a) * z0 + a * z1
-    else:
-        out = (torch.sin((1 - a) * w) * z0 + torch.sin(a * w) * z1) / torch.sin(w)
-    return out[0] if single else out
-
-
-@_editor
-def interpolate(model, z0: torch.Tensor, z1: torch.Tensor, frames: int = 16, *, steps: int | None = None,
-                labels=None, guidance: float = 1.0) -> torch.Tensor:
-    """Decode `frames` slerps between start noises z0 and z1 (each (C, H, W), model space) deterministically
-    (Diffusion: DDIM, eta 0, `steps` = 50; FlowMatching: Euler, 25). Returns (frames, C, H, W) in [0, 1];
-    the first frame is model.sample(1, ..., x_T=z0)'s and the last z1's."""
-    if isinstance(frames, bool) or not isinstance(frames, int) or frames < 2:
-        raise ValueError(f"frames must be an int >= 2, got {frames!r}")
-    for name, z in (("z0", z0), ("z1", z1)):
-        if not isinstance(z, torch.Tensor) or tuple(z.shape) != tuple(model.data_shape):
-            raise ValueError(f"{name} must be one noise of shape {tuple(model.data_shape)}, got "
-                             f"{tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__}")
-    x_T = slerp(z0, z1, torch.linspace(0, 1, frames))                              # (frames, C, H, W)
-    if labels is not None and labels.dim() == 0:
-        labels = labels.expand(frames)
-    if isinstance(model, Diffusion):
-        return model.sample(frames, sampler="ddim", steps=steps or 50, eta=0.0, labels=labels,
-                            guidance=guidance, x_T=x_T)
-    return model.sample(frames, steps=steps or 25, labels=labels, guidance=guidance, x_T=x_T)
