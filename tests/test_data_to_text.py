@@ -207,3 +207,32 @@ def test_generation_gives_one_text_per_record(recs):
         assert len(texts) == 5 and all(isinstance(t, str) for t in texts)
         assert all(d2t.EOS not in t and not any(0xE000 <= ord(c) < 0xF000 for c in t) for t in texts)
         assert d2t.generate(run, held, "headline", seed=0) == texts        # seeded
+
+
+def test_constrained_decoding_never_writes_a_contradicting_word(recs):
+    from course_lib.reports.checker import DOWN, FLAT, UP
+    pairs = d2t.make_pairs(recs[:40], delex=True, per_record=2, seed=0)
+    run = d2t.train(pairs, delex=True, steps=2, seed=0, **TINY)          # untrained: says anything
+    held = [r for r in recs[-40:] if r.ticker not in (r.best, r.worst)][:6]
+    wrong = {"up": DOWN | FLAT, "down": UP | FLAT, "flat": UP | DOWN}
+    free = d2t.generate(run, held, "report", seed=1, temperature=3.0)
+    fixed = d2t.generate(run, held, "report", seed=1, temperature=3.0, constrained=True)
+    said = lambda texts: [{w.strip().lower() for w in d2t.WordDigitTokenizer.split(t)} for t in texts]
+    for words, rec, text in zip(said(fixed), held, fixed):
+        assert not words & wrong[rec.direction]
+        assert not [e for e in check(text, rec) if e.startswith(("direction", "comparison: says"))], text
+    assert any(words & wrong[rec.direction] for words, rec in zip(said(free), held))   # the test can fail
+
+
+def test_constraint_ties_price_placeholders_to_their_cue():
+    from course_lib.reports.constrained import FactConstraint
+    tokens = [" opened", " at", " $", "<OPEN>", "<CLOSE>", ".", " high", " rose", " fell"]
+    itos = dict(enumerate(tokens))
+    ph = {"<OPEN>": "<OPEN>", "<CLOSE>": "<CLOSE>"}
+    rule = FactConstraint(itos, [record_from_dict(REC)], ph)
+    banned = lambda: {itos[i] for i in range(len(tokens)) if rule.banned()[0, i]}
+    assert {"<OPEN>", "<CLOSE>", " fell"} <= banned() and " rose" not in banned()    # no cue yet; week was up
+    rule.update(torch.tensor([0]))                                                  # " opened"
+    assert "<OPEN>" not in banned() and "<CLOSE>" in banned()
+    rule.update(torch.tensor([5]))                                                  # "." ends the sentence
+    assert "<OPEN>" in banned()

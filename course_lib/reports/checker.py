@@ -38,7 +38,7 @@ _CUE = {w: f for f, ws in CUES.items() for w in ws}
 BEST = re.compile(r"\b(best|top performer|led|strongest)\b", re.I)
 WORST = re.compile(r"\b(worst|weakest|lagged)\b", re.I)
 MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-DATE = re.compile(rf"\b(\d{{4}})-(\d{{2}})-(\d{{2}})\b|\b({MONTHS}) (\d{{1,2}}), (\d{{4}})\b")
+DATE = re.compile(rf"(?<!\d)(\d{{4}})-(\d{{2}})-(\d{{2}})(?!\d)|\b({MONTHS}) (\d{{1,2}}), (\d{{4}})\b")
 NUMBER = re.compile(r"([+-]?)(\$?)(\d+(?:,\d{3})*(?:\.\d+)?)(\s*%|\s+percent\b)?")
 WORD = re.compile(r"[A-Za-z]+")
 SENTENCE = re.compile(r"(?<=[.!?;:])\s+|\n+")
