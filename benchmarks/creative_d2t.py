@@ -26,7 +26,7 @@ from course_lib.data.stocks import split_by_time, weekly_records
 from course_lib.recipes import data_to_text as d2t
 from course_lib.reports import FORMATS, delexicalise, distinct_n, error_summary, format_ok, template_text, write
 
-STEPS, SECONDS, PER_RECORD, TEMPERATURE = 2000, 150.0, 6, 0.8
+STEPS, SECONDS, PER_RECORD, TEMPERATURE = 1100, 150.0, 6, 0.8
 
 
 def score(system: str, fmt: str, texts: list[str], recs, train=None) -> dict:

@@ -8,8 +8,11 @@ One job per module:
                with the record: per-text error lists and an error-rate summary (hallucination)
 - `perturb`    change exactly one fact of a correct text (to prove the checker catches it)
 - `diversity`  distinct-n
-- `model`      the course GPT conditioned on a linearised record: (record, text) pairs, training, generation
+- `constrained` the token bans of constrained decoding (no word that contradicts the record)
+The model (the course GPT conditioned on a linearised record) is trained in course_lib.recipes.data_to_text;
+the records come from course_lib.data.stocks.
 
+    from course_lib.data.stocks import weekly_records
     rec = weekly_records()[100]
     text = write(rec, "report", random.Random(0))        # a filled report
     check(text, rec)                                     # [] (no errors)
