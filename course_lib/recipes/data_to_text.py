@@ -31,8 +31,8 @@ from course_lib.reports.phrasing import FORMATS, write_template
 SEP, EOS = "\x1d", "\x1e"                                     # group and record separators: never in a text
 _PH = {p: chr(0xE000 + i) for i, p in enumerate(PLACEHOLDERS)}  # placeholder -> one private-use character
 _PH_BACK = {c: p for p, c in _PH.items()}
-# 3 layers of 96 (0.39M parameters), batch 12, AdamW 2e-3 with a cosine decay: small enough for ~700 steps in
-# 150 s on one busy CPU thread (a trial at 700 steps reached loss 0.51); not tuned further
+# 3 layers of 96 (0.39M parameters), batch 12, AdamW 2e-3 with a cosine decay: 1,100 steps took 92 s on one
+# CPU thread of a busy machine (benchmarks/creative_d2t.py); chosen for speed, not tuned further
 DEFAULTS = dict(n_layer=3, n_head=4, n_embd=96, batch_size=12, lr=2e-3, warmup=50, mix=(0.55, 0.15, 0.15, 0.15))
 
 
