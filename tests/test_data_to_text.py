@@ -237,3 +237,16 @@ def test_constraint_ties_price_placeholders_to_their_cue():
     assert "<OPEN>" not in banned() and "<CLOSE>" in banned()
     rule.update(torch.tensor([5]))                                                  # "." ends the sentence
     assert "<OPEN>" in banned()
+
+
+def test_word_digit_tokens_keep_every_character():
+    tok = d2t.WordDigitTokenizer.from_texts(["AAPL rose 2.3%"])
+    assert [tok.itos[i] for i in tok.encode("AAPL rose 3.2%")] == ["AAPL", " rose", " 3", ".", "2", "%"]
+    assert tok.decode(tok.encode("AAPL rose 98.7%")) == "AAPL rose 98.7%"
+    with pytest.raises(ValueError, match="not in the vocabulary"):
+        tok.encode("AAPL fell")
+
+
+def test_perturb_needs_a_fact():
+    with pytest.raises(ValueError, match="no fact"):
+        perturb("A quiet week.", random.Random(0))
