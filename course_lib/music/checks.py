@@ -4,10 +4,13 @@ Every check reads the tune the same way: `analyse(text, prompt)` parses the ABC 
 music21 once and returns a TuneReport; `summarise(reports, corpus)` turns many reports into shares.
 The definitions, precisely:
 
-- valid: music21's converter parses the text without an exception and without warning that it could not
-  read a note (its ABC parser is lenient: an unreadable token becomes a C with a warning), and the score
-  has at least one note, a time signature and a key signature.
-- bars: the measures of the first part, as music21 builds them from the bar lines. A first measure shorter
+- valid: music21's converter parses the text without an exception, within PARSE_TIMEOUT_S seconds, and
+  without warning that it could not read a note (its ABC parser is lenient: an unreadable token becomes a
+  C with a warning), and the score has at least one note, a time signature and a key signature. (Real
+  tunes parse in about 0.05 s; music21 can take minutes to re-bar a garbled bar, hence the time limit.)
+- bars: the measures of the first part, as music21 builds them from the bar lines; music21 splits a measure
+  longer than the meter at one bar's length (its abcFormat reBar, which gives the remainder its own time
+  signature unless it is exactly a bar long), so two bars with no bar line between them count as two. A first measure shorter
   than the meter is a pickup and a last measure shorter than the meter ends the tune (it usually completes
   the pickup): neither is counted. Every other measure counts, and matches when its notes and rests last
   exactly one bar of the prompted meter (longer or shorter is a mismatch). `bar_share` of a set of tunes
@@ -30,6 +33,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import signal
+import threading
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -38,6 +43,11 @@ import numpy as np
 from course_lib.music.abc import bar_quarters, parse_prompt
 
 METER_SHARE = 0.9
+PARSE_TIMEOUT_S = 2.0
+
+
+class ParseTimeout(Exception):
+    """music21 did not finish parsing within the time limit."""
 INTERVAL_CLIP = 12
 
 
@@ -60,12 +70,26 @@ class TuneReport:
         return self.bars_matching / self.bars_counted if self.bars_counted else None
 
 
-def parse_abc(text: str):
-    """music21's score of an ABC text and the warnings it printed; raises what music21 raises."""
+def parse_abc(text: str, timeout: float | None = PARSE_TIMEOUT_S):
+    """music21's score of an ABC text and the warnings it printed; raises what music21 raises, and
+    ParseTimeout after `timeout` seconds (enforced with SIGALRM, so only in the main thread of a Unix
+    process; elsewhere, or with timeout None, there is no limit)."""
     from music21 import converter
     err = io.StringIO()
-    with contextlib.redirect_stderr(err):
-        score = converter.parse(text, format="abc")
+    use_alarm = (timeout is not None and hasattr(signal, "setitimer")
+                 and threading.current_thread() is threading.main_thread())
+    if use_alarm:
+        def _expire(signum, frame):
+            raise ParseTimeout(f"music21 took more than {timeout} s to parse this tune")
+        previous = signal.signal(signal.SIGALRM, _expire)
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        with contextlib.redirect_stderr(err):
+            score = converter.parse(text, format="abc")
+    finally:
+        if use_alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
     return score, err.getvalue()
 
 

@@ -23,23 +23,33 @@ import numpy as np
 _BASE = np.uint64(0x9E3779B97F4A7C15)     # odd 64-bit multiplier of the rolling hash
 
 
-@lru_cache(maxsize=256)
-def _midi(name: str) -> int:
+@lru_cache(maxsize=512)
+def _midi(name: str) -> int | None:
+    """MIDI number of a music21 pitch name; None for a name music21 itself refuses (e.g. "B-n4" from "_=B")."""
     from music21 import pitch
-    return int(pitch.Pitch(name).midi)
+    try:
+        return int(pitch.Pitch(name).midi)
+    except Exception:
+        return None
 
 
 def pitch_sequence(abc: str) -> list[int]:
-    """MIDI pitches of the notes of one ABC tune (header + body), in order, rests and chords skipped,
-    read with music21's ABC tokenizer (key signature and accidentals applied by music21)."""
+    """MIDI pitches of the notes of one ABC tune (header + body), in order, read with music21's ABC tokenizer
+    (key signature and accidentals applied by music21). Rests, chords and notes whose pitch music21 cannot
+    name (garbled accidentals in generated text) are skipped; text the tokenizer refuses has no notes."""
     from music21 import abcFormat
     handler = abcFormat.ABCHandler()
-    with contextlib.redirect_stderr(io.StringIO()):              # music21 warns on unreadable notes
-        handler.process(abc)
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):          # music21 warns on unreadable notes
+            handler.process(abc)
+    except Exception:                                            # garbled text the tokenizer refuses
+        return []
     out = []
     for tok in handler.tokens:
         if type(tok) is abcFormat.ABCNote and not tok.isRest and getattr(tok, "pitchName", None):
-            out.append(_midi(tok.pitchName))
+            midi = _midi(tok.pitchName)
+            if midi is not None:
+                out.append(midi)
     return out
 
 
