@@ -115,9 +115,10 @@ def main() -> int:
         f"with any of the {len(train):,} training tunes, by hashed n-gram sets; share_run>={RUN}: tunes whose run "
         "is at least 16 notes. The split is by song family (course_lib.data.essen), so real held-out tunes share "
         "runs only across families.",
-        "Key check on real tunes: Krumhansl-Schmuckler picks the prompted tonic for only part of the real Essen "
-        "tunes (it often prefers the dominant or relative key on short melodies), so the >= 90% target is out of "
-        "reach of the real tunes too under this definition; ends_on_tonic is shown beside it.",
+        f"Key check on real tunes: music21's Krumhansl-Schmuckler analysis gives the prompted tonic for "
+        f"{100 * rows[0]['in_key']:.0f}% of the held-out real tunes, and {100 * rows[0]['in_meter']:.0f}% of them pass the "
+        "meter check, so under these definitions the >= 90% key-and-meter target is out of reach of real Essen tunes "
+        "too; the definitions were fixed before the trained model's tunes were first measured and not changed afterwards.",
         f"Timings under load: 1-minute load average {load} at the end of training (2 cores shared with other jobs); "
         "steps are the comparable figure. music21_s_per_tune: full music21 parse + analysis per tune.",
     ]
