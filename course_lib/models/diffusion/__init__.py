@@ -34,10 +34,14 @@ Images live in [0, 1] outside the model and in [-1, 1] inside it; 2-D points are
 Flow matching (`flow`, FlowMatching) trains the same networks to follow straight noise-to-data paths and
 samples by integrating an ODE; see its docstring for how it relates to DDIM's probability-flow ODE.
 The package: `schedule` (betas, NoiseSchedule), `steps` (the three formulas q_sample, ddpm_step, ddim_step
-and guidance), `denoisers` (the networks eps_theta), `model` (Diffusion: loss and sample). Training on a
+and guidance), `denoisers` (the networks eps_theta), `model` (Diffusion: loss and sample), `editing`
+(inpaint with RePaint resampling, SDEdit) and `interpolation` (slerp between start noises), for Diffusion and
+FlowMatching alike through `reverse`. Training on a
 budget is course_lib.recipes.diffusion.train_model.
 """
 from course_lib.models.diffusion.denoisers import MLPDenoiser, UNet
+from course_lib.models.diffusion.editing import check_mask, denoising_error, half_mask, inpaint, sdedit
+from course_lib.models.diffusion.interpolation import interpolate, slerp
 from course_lib.models.diffusion.flow import SOLVERS, FlowMatching
 from course_lib.models.diffusion.model import ARCHS, PREDICTIONS, SAMPLERS, Diffusion, build
 from course_lib.models.diffusion.schedule import (SCHEDULES, NoiseSchedule, alpha_bars, cosine_betas, linear_betas,
@@ -47,4 +51,5 @@ from course_lib.models.diffusion.steps import (ddim_step, ddim_timesteps, ddpm_s
 
 __all__ = ["Diffusion", "FlowMatching", "SOLVERS", "build", "NoiseSchedule", "linear_betas", "cosine_betas", "make_betas", "alpha_bars", "snr",
            "q_sample", "predict_x0", "ddpm_step", "ddim_step", "guided_eps", "ddim_timesteps", "MLPDenoiser", "UNet",
-           "SCHEDULES", "ARCHS", "SAMPLERS", "PREDICTIONS"]
+           "SCHEDULES", "ARCHS", "SAMPLERS", "PREDICTIONS",
+           "inpaint", "sdedit", "denoising_error", "interpolate", "slerp", "check_mask", "half_mask"]
