@@ -90,6 +90,10 @@ MISTAKES = {
         ("(word.lower() in UP_WORDS and change <= 0) or (word.lower() in DOWN_WORDS and change >= 0)",
          "(word.lower() in UP_WORDS and change < 0) or (word.lower() in DOWN_WORDS and change > 0)")],
         "expect": "not positive"},
+    "report_imports_library": {"cell": "report_errors", "replace": [
+        ("def report_errors(report, record):", "from course_lib.reports.checker import _close_enough\n\ndef report_errors(report, record):"),
+        ('if abs(float(number) - abs(record["change_pct"])) > 0.05 + 1e-9:',
+         'if not _close_enough(number, abs(record["change_pct"])):')], "expect": "course_lib"},
 }
 
 HONEST = {
