@@ -13,6 +13,11 @@ model copies no digits at all and `fill` writes the record's values in.
     pairs = make_pairs(train_records, delex=True, per_record=6, seed=0)
     run = train(pairs, delex=True, seconds=150, seed=0)          # Run(model, tok, delex, history)
     texts = generate(run, held_out_records, "report", seed=0)    # filled, ready for the checker
+    run = pretrained_run("stocks-reports")                       # the zoo's (1,500 steps), offline
+    run = pretrained_run("stocks-reports", train_tiny)           # ... or train_tiny() under COURSE_FAST=1
+
+`genai-course train data_to_text --dataset stocks --steps 1500 --out R.pt` is the same training from the
+command line (scripts/train_pretrained.py trains the zoo's that way); `genai-course sample R.pt`.
 """
 from __future__ import annotations
 
