@@ -430,3 +430,27 @@ def test_the_training_script_writes_a_loadable_checked_entry(tmp_path, monkeypat
     assert "--steps 20 --seed 0" in entry["training"]["command"]
     assert_figures_match(pretrained.evaluate("digits-gan", "check"), entry["check"], "digits-gan")
     assert row["check_fd"] == entry["check"]["fd"]["value"] and row["steps"] == 20
+
+
+def test_the_training_script_trains_the_data_to_text_entry(tmp_path, monkeypatch):
+    """The same step for stocks-reports (family data_to_text, through `genai-course train data_to_text`), 20 steps."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("train_pretrained", ROOT / "scripts" / "train_pretrained.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    monkeypatch.setattr(registry, "weights_dir", lambda: tmp_path)
+    monkeypatch.setattr(registry, "_ENTRIES", dict(registry._ENTRIES))
+    from course_lib import data
+    from course_lib.pretrained import evaluate_d2t                      # evaluated on 12 held-out records, not 356:
+    monkeypatch.setattr(evaluate_d2t, "_records", lambda split: tuple(data.load("stocks", split=split)[:12]))  # seconds
+    threads = torch.get_num_threads()
+    try:
+        entry, row = script.train_one("stocks-reports", script.RECIPES["stocks-reports"], tmp_path, steps=20)
+    finally:
+        torch.set_num_threads(threads)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["stocks-reports.pt"]
+    assert entry["training"]["command"] == "genai-course train data_to_text --dataset stocks --steps 20 --seed 0"
+    assert entry["data_licence"].startswith("public domain") and entry["family"] == "data_to_text"
+    assert {f"error_pct_{f}" for f in ("report", "headline", "post", "script")} <= set(entry["metrics"])
+    assert_figures_match(pretrained.evaluate("stocks-reports", "check"), entry["check"], "stocks-reports")
+    assert row["steps"] == 20 and row["check_error_texts_report"] == entry["check"]["error_texts_report"]["value"]
