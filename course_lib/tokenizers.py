@@ -307,13 +307,18 @@ class BPETokenizer:
 
 def tokenizer_from_meta(meta: dict):
     """Rebuild the tokenizer a GPT checkpoint was trained with (stored as plain lists in its meta by
-    `genai-course train gpt`: {"type": "char", "chars": [...]} or {"type": "bpe", "merges": [...]})."""
+    `genai-course train gpt`: {"type": "char", "chars": [...]} or {"type": "bpe", "merges": [...]}; by
+    `genai-course train data_to_text`: {"type": "word_digit", "tokens": [...]})."""
     tok = meta.get("tokenizer") or {}
     if tok.get("type") == "char":
         return CharTokenizer(tok["chars"])
     if tok.get("type") == "bpe":
         return BPETokenizer(tok["merges"])
-    raise ValueError(f"checkpoint meta has no usable tokenizer (expected type 'char' or 'bpe'), got {tok!r}")
+    if tok.get("type") == "word_digit":                      # data-to-text (course_lib.recipes.data_to_text)
+        from course_lib.recipes.data_to_text import WordDigitTokenizer
+        return WordDigitTokenizer(tok["tokens"])
+    raise ValueError(f"checkpoint meta has no usable tokenizer (expected type 'char', 'bpe' or 'word_digit'), "
+                     f"got {tok!r}")
 
 
 # ---- words ----------------------------------------------------------------------------------------

@@ -72,6 +72,11 @@ RECIPES = {
     "shapes-captioner": dict(
         family="captioner", dataset="shapes", steps=2800, options={},
         description="captioner on one-shape scenes (colour-blind conv grid + colour tokens, 2 decoder blocks)"),
+    # notebook 10: benchmarks/creative_d2t.py's delexicalised model and budget (1,500 steps, ~80 s on one thread)
+    "stocks-reports": dict(
+        family="data_to_text", dataset="stocks", steps=1500, options={},
+        description="data-to-text GPT (3 layers, 96 wide, word-and-digit tokens): weekly stock reports, headlines, "
+                    "posts and scripts from a record, delexicalised (placeholders filled from the record)"),
 }
 
 
@@ -223,7 +228,10 @@ def main(argv=None) -> int:
                 "1,437 samples from the full 1,000-step DDPM chain (the benchmark's best FD; check: 400 samples, "
                 "DDIM 20), conditional with labels 0..9 in turn at guidance 1. Flow matching: 1,437 samples, Heun "
                 "25 steps (49 network calls; check: 400 samples, Euler 10). GAN: 1,437 samples. "
-                "fd_ratio = FD / FD(real train 1,437 vs held-out 360) in the shipped digit classifier's features.",
+                "fd_ratio = FD / FD(real train 1,437 vs held-out 360) in the shipped digit classifier's features. "
+                "Data-to-text: one text per held-out record (356, the last 20% of weeks) and format, constrained "
+                "decoding at temperature 0.8; error_pct: % with an error found by course_lib.reports.check "
+                "(check: 40 reports, a count, and the held-out loss of 64 reference texts).",
                 "load_s: median of 5 loads after the first (SHA-256, torch.load, build, float32); load_s_first "
                 "includes the first imports. Target: under 1 s per model.",
             ]})

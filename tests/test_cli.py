@@ -54,6 +54,24 @@ def test_doctor_reports_each_check():
         assert c.ok or c.fix, f"{c.name} failed without a fix-it line"
 
 
+def test_doctor_only_warns_when_the_apps_extra_data_is_missing(monkeypatch):
+    """The student's kit has no bokeh-sampledata: the stocks records (notebook 10) are a warning, not a failure."""
+    import builtins
+    real_import = builtins.__import__
+
+    def no_bokeh(name, *args, **kwargs):
+        if name.startswith("bokeh_sampledata"):
+            raise ModuleNotFoundError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_bokeh)
+    checks = {c.name: c for c in doctor.check_datasets()}
+    stocks = checks["data:stocks"]
+    assert not stocks.ok and not stocks.required and "genai-course[apps]" in stocks.fix
+    assert "bokeh-sampledata" in stocks.detail
+    assert checks["data:digits"].ok and checks["data:digits"].required
+
+
 def test_doctor_fails_with_fix_line_when_package_missing(monkeypatch, capsys):
     real = doctor._version
     monkeypatch.setattr(doctor, "_version", lambda d: None if d == "mlxtend" else real(d))

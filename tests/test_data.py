@@ -196,3 +196,21 @@ def test_swiss_roll_and_moons_shapes():
     on_outer = (centred.norm(dim=1) - 1).abs() < 1e-5
     on_inner = ((centred - torch.tensor([1.0, 0.5])).norm(dim=1) - 1).abs() < 1e-5
     assert (on_outer | on_inner).all() and 0.4 < on_outer.float().mean() < 0.6
+
+
+# ----------------------------------------------------------------------------- records (data-to-text)
+
+def test_stocks_are_weekly_records_split_by_time():
+    from course_lib.data.stocks import WeekRecord, split_by_time, weekly_records
+    meta = data.info("stocks")
+    assert meta.kind == "records" and meta.splits == ("train", "test", "all")
+    assert "public domain" in meta.license and meta.source == "bundled: bokeh-sampledata"
+    assert "adjusted" in meta.description.lower()
+    train, test, full = (data.load("stocks", split=s) for s in ("train", "test", "all"))
+    assert (train, test) == tuple(split_by_time(weekly_records(), held_out=0.2))
+    assert len(train) + len(test) == len(full) and all(isinstance(r, WeekRecord) for r in full)
+    assert max(r.week for r in train) < min(r.week for r in test)          # every held-out week is later
+    assert f"{len(full):,} records" in meta.size and f"{len(test)} records" in meta.size      # the info is true
+    assert f"from {test[0].week}" in meta.size
+    with pytest.raises(ValueError, match=r"'stocks' has splits 'train', 'test', 'all'; got split='val'"):
+        data.load("stocks", split="val")

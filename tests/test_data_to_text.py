@@ -250,3 +250,63 @@ def test_word_digit_tokens_keep_every_character():
 def test_perturb_needs_a_fact():
     with pytest.raises(ValueError, match="no fact"):
         perturb("A quiet week.", random.Random(0))
+
+
+# ---- checkpoints, `genai-course train data_to_text`, the zoo's Run -------------------------------------
+
+def test_a_saved_run_comes_back_and_writes_the_same_texts(recs, tmp_path):
+    from course_lib import checkpoints
+    from course_lib.tokenizers import tokenizer_from_meta
+    pairs = d2t.make_pairs(recs[:30], delex=True, per_record=2, seed=0)
+    run = d2t.train(pairs, delex=True, steps=3, seed=0, **TINY)
+    path = checkpoints.save(tmp_path / "d2t.pt", run.model, run.model.config_dict(), **d2t.checkpoint_meta(run))
+    model, meta = checkpoints.load_with_meta(path, d2t.GPT.from_config)
+    back = d2t.run_from_checkpoint(model, meta)
+    assert back.delex and back.tok.itos == run.tok.itos and torch.equal(back.target_vocab, run.target_vocab)
+    assert tokenizer_from_meta(meta).itos == run.tok.itos                  # what pretrained.tokenizer(name) uses
+    held = recs[-4:]
+    for constrained in (False, True):
+        assert d2t.generate(back, held, "post", seed=3, constrained=constrained) == \
+            d2t.generate(run, held, "post", seed=3, constrained=constrained)
+    with pytest.raises(ValueError, match="not written by the data-to-text recipe"):
+        d2t.run_from_checkpoint(model, {"tokenizer": {"type": "char", "chars": ["a"]}})
+    small = d2t.GPT(d2t.GPTConfig(vocab_size=5, block_size=8, n_layer=1, n_head=1, n_embd=8))
+    with pytest.raises(ValueError, match=f"has {run.tok.vocab_size} tokens but the model's vocabulary is 5"):
+        d2t.run_from_checkpoint(small, meta)
+
+
+def test_heldout_loss_counts_only_the_text(recs):
+    pairs = d2t.make_pairs(recs[:30], delex=True, per_record=2, seed=0)
+    run = d2t.train(pairs, delex=True, steps=2, seed=0, **TINY)
+    (x, y), = [d2t._batches(d2t._encode(pairs[:1], run.tok), 1, torch.Generator())()]
+    with torch.no_grad():
+        _, reference = run.model(x, y)                   # the training loss: record masked out (-1)
+    assert d2t.heldout_loss(run, pairs[:1]) == pytest.approx(reference.item(), rel=1e-5)
+    assert d2t.heldout_loss(run, pairs, max_pairs=5) != d2t.heldout_loss(run, pairs, max_pairs=6)
+
+
+def test_cli_trains_and_samples_a_data_to_text_model(tmp_path, capsys):
+    from course_lib import checkpoints, cli, data
+    out = tmp_path / "d2t.pt"
+    tiny = [f"--option={k}={v}" for k, v in TINY.items()]
+    assert cli.main(["train", "data_to_text", "--dataset", "stocks", "--steps", "3", "--out", str(out), *tiny]) == 0
+    meta = checkpoints.read(out)["meta"]
+    assert meta["family"] == "data_to_text" and meta["delex"] is True and meta["steps"] == 3
+    assert meta["tokenizer"]["type"] == "word_digit" and meta["heldout_loss"] > 0
+    capsys.readouterr()
+    texts = tmp_path / "texts.txt"
+    assert cli.main(["sample", str(out), "--n", "3", "--option", "format=headline", "--out", str(texts)]) == 0
+    shown = capsys.readouterr().out.splitlines()
+    held = data.load("stocks", split="test")[:3]
+    assert [line.split(":")[0] for line in shown] == [f"{r.ticker} {r.week}" for r in held]
+    assert len(texts.read_text(encoding="utf-8").splitlines()) == 3
+    with pytest.raises(SystemExit, match="trains on 'stocks'"):
+        cli.main(["train", "data_to_text", "--dataset", "digits", "--steps", "1", "--out", str(tmp_path / "x.pt")])
+    with pytest.raises(SystemExit, match=r"unknown data_to_text option\(s\) \['width'\]"):
+        cli.main(["train", "data_to_text", "--dataset", "stocks", "--steps", "1", "--option", "width=3",
+                  "--out", str(tmp_path / "x.pt")])
+    with pytest.raises(SystemExit, match="format must be one of"):
+        cli.main(["sample", str(out), "--option", "format=tweet"])
+    with pytest.raises(SystemExit, match="not a --prompt"):
+        cli.main(["sample", str(out), "--prompt", "AAPL"])
+    assert not (tmp_path / "x.pt").exists()                                   # nothing half-written

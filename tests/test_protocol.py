@@ -56,6 +56,10 @@ CASES = {
     "gpt": Case("gpt", {"vocab_size": 11, "block_size": 8, "n_layer": 1, "n_head": 2, "n_embd": 16,
                         "dropout": 0.5, "flash": True, "norm": "layer", "pos": "learned", "mlp": "gelu",
                         "n_kv_head": None}, nll="nats/token", sample_kw={"n_tokens": 6}),
+    "data_to_text": Case("data_to_text", {"vocab_size": 11, "block_size": 8, "n_layer": 1, "n_head": 2, "n_embd": 16,
+                                          "dropout": 0.0, "flash": True, "norm": "layer", "pos": "learned",
+                                          "mlp": "gelu", "n_kv_head": None}, nll="nats/token",
+                         sample_kw={"n_tokens": 6}),     # the GPT class, trained on (record, text) pairs
     "gpt_modern": Case("gpt", {"vocab_size": 11, "block_size": 8, "n_layer": 1, "n_head": 2, "n_embd": 16,
                                "dropout": 0.5, "flash": True, "norm": "rms", "pos": "rope", "mlp": "swiglu",
                                "n_kv_head": 1}, nll="nats/token", sample_kw={"n_tokens": 6}),
@@ -138,7 +142,7 @@ def test_sample_shape_dtype_device_and_seed(name):
     x = draw(model, case)
     if case.family in ("bigram", "char_mlp"):
         assert isinstance(x, list) and len(x) == 5 and all(isinstance(w, str) for w in x)
-    elif case.family == "gpt":
+    elif case.family in ("gpt", "data_to_text"):        # token ids
         assert x.shape == (5, case.sample_kw["n_tokens"]) and x.dtype == torch.long
         assert x.device == device_of(model) and int(x.min()) >= 0 and int(x.max()) < case.config["vocab_size"]
     else:
@@ -189,7 +193,7 @@ def nll_input(case: Case, n: int = 6):
     g = torch.Generator().manual_seed(3)
     if case.family in ("bigram", "char_mlp"):
         return WORDS
-    if case.family == "gpt":
+    if case.family in ("gpt", "data_to_text"):
         return torch.randint(0, case.config["vocab_size"], (100,), generator=g)
     levels = case.config["levels"]
     return torch.randint(0, levels, (n, 1, 8, 8), generator=g).float() / (levels - 1)

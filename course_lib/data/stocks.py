@@ -129,3 +129,31 @@ def split_by_time(recs: list[WeekRecord], held_out: float = 0.2) -> tuple[list[W
 
 def as_dict(rec: WeekRecord) -> dict:
     return asdict(rec)
+
+
+# ----------------------------------------------------------------------------- the course's data registry
+
+SPLITS = ("train", "test", "all")
+HELD_OUT = 0.2
+
+
+def load_stocks(split: str = "train") -> list[WeekRecord]:
+    """`data.load("stocks", split=...)`: the weekly records, oldest first; "test" is the last 20% of weeks
+    (split by time, so no held-out week is seen in training, not even for another ticker)."""
+    recs = weekly_records()
+    if split == "all":
+        return recs
+    train, held = split_by_time(recs, held_out=HELD_OUT)
+    return train if split == "train" else held
+
+
+def _register() -> None:
+    from .registry import DatasetInfo, register
+    register(DatasetInfo("stocks", "records", "weekly records of AAPL, GOOG, IBM and MSFT from daily ADJUSTED closes "
+                         "(open, close, change, high, low, direction, best/worst of the four)",
+                         "public domain (Quandl WIKI prices via bokeh-sampledata)", "bundled: bokeh-sampledata",
+                         "1,784 records (446 weeks x 4 tickers, Aug 2004 - Feb 2013); test: the last 20% of weeks "
+                         "(356 records, from 2011-06-20)", SPLITS), load_stocks)
+
+
+_register()

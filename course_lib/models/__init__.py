@@ -41,6 +41,7 @@ FAMILIES = {  # name -> (module, class): every family the protocol test runs; th
     "conditional_vae": ("course_lib.models.vae", "ConditionalVAE"),
     "gan": ("course_lib.models.gan", "GAN"),
     "gpt": ("course_lib.models.gpt", "GPT"),
+    "data_to_text": ("course_lib.models.gpt", "GPT"),                 # the GPT, prompted by a record (recipes)
     "diffusion": ("course_lib.models.diffusion", "Diffusion"),
     "flow": ("course_lib.models.diffusion", "FlowMatching"),          # flow matching, the diffusion networks
     "t2i": ("course_lib.models.latent_diffusion", "LatentDiffusion"),   # conditioned by prompts, not labels

@@ -13,6 +13,11 @@ model copies no digits at all and `fill` writes the record's values in.
     pairs = make_pairs(train_records, delex=True, per_record=6, seed=0)
     run = train(pairs, delex=True, seconds=150, seed=0)          # Run(model, tok, delex, history)
     texts = generate(run, held_out_records, "report", seed=0)    # filled, ready for the checker
+    run = pretrained_run("stocks-reports")                       # the zoo's (1,500 steps), offline
+    run = pretrained_run("stocks-reports", train_tiny)           # ... or train_tiny() under COURSE_FAST=1
+
+`genai-course train data_to_text --dataset stocks --steps 1500 --out R.pt` is the same training from the
+command line (scripts/train_pretrained.py trains the zoo's that way); `genai-course sample R.pt`.
 """
 from __future__ import annotations
 
@@ -232,3 +237,127 @@ def _finish(text: str, rec: WeekRecord, delex: bool) -> str:
         return fill(tpl, rec)
     except ValueError:                       # cannot happen with packed placeholders; keep the text as written
         return tpl
+
+
+# ----------------------------------------------------------------------------- checkpoints, the CLI, the zoo
+
+ZOO_NAME = "stocks-reports"          # the zoo's delexicalised model (scripts/train_pretrained.py)
+TRAIN_OPTIONS = ("delex", "per_record")
+
+
+def checkpoint_meta(run: Run) -> dict:
+    """What a checkpoint needs besides the weights to give the Run back: the tokenizer's tokens in id
+    order, whether it writes placeholders, and the ids some training text contains (constrained decoding)."""
+    vocab = run.target_vocab if run.target_vocab is not None else torch.ones(run.tok.vocab_size, dtype=torch.bool)
+    return {"tokenizer": {"type": "word_digit", "tokens": [run.tok.itos[i] for i in range(run.tok.vocab_size)]},
+            "delex": bool(run.delex), "target_vocab": vocab.nonzero().flatten().tolist()}
+
+
+def run_from_checkpoint(model: GPT, meta: dict) -> Run:
+    """A Run (for `generate`) from a loaded model and its checkpoint's meta (see `checkpoint_meta`)."""
+    tok_meta = meta.get("tokenizer") or {}
+    if tok_meta.get("type") != "word_digit" or "delex" not in meta or "target_vocab" not in meta:
+        raise ValueError("this checkpoint was not written by the data-to-text recipe: its meta needs a word_digit "
+                         f"tokenizer, 'delex' and 'target_vocab'; got keys {sorted(meta)}")
+    tok = WordDigitTokenizer(tok_meta["tokens"])
+    if tok.vocab_size != model.config.vocab_size:
+        raise ValueError(f"the checkpoint's tokenizer has {tok.vocab_size} tokens but the model's vocabulary is "
+                         f"{model.config.vocab_size}")
+    vocab = torch.zeros(tok.vocab_size, dtype=torch.bool)
+    vocab[torch.tensor(meta["target_vocab"], dtype=torch.long)] = True
+    return Run(model.eval(), tok, bool(meta["delex"]), None, vocab)
+
+
+def pretrained_run(name: str = ZOO_NAME, train_tiny=None, *, fast: bool | None = None) -> Run:
+    """The zoo's data-to-text model as a Run, on the CPU (generate samples token by token on CPU tensors).
+
+    With train_tiny (no arguments -> a Run) and COURSE_FAST=1 (or fast=True), train_tiny() runs instead,
+    as `course_lib.pretrained.load_or_train` does for the other zoo models; its printed line says which."""
+    from course_lib import pretrained
+    tiny: dict = {}
+
+    def _tiny():
+        tiny["run"] = train_tiny()
+        if not isinstance(tiny["run"], Run):
+            raise TypeError(f"train_tiny must return a data_to_text.Run, got {type(tiny['run']).__name__}")
+        return tiny["run"].model
+
+    if train_tiny is None:
+        return run_from_checkpoint(pretrained.load(name, device="cpu"), pretrained.checkpoint(name)["meta"])
+    model = pretrained.load_or_train(name, _tiny, fast=fast, device="cpu")
+    if tiny:
+        return tiny["run"]
+    return run_from_checkpoint(model, pretrained.checkpoint(name)["meta"])
+
+
+def heldout_loss(run: Run, pairs, max_pairs: int | None = None) -> float:
+    """Mean next-token loss (nats) over the text tokens of (prompt, target) pairs, record not counted:
+    teacher forcing, no sampling, so any change in the weights moves it."""
+    encoded = _encode(pairs[:max_pairs], run.tok)
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for ids, n_prompt in encoded:
+            logits, _ = run.model(ids[None, :-1])                                   # (1, T, V)
+            logp = torch.log_softmax(logits[0, n_prompt - 1:], dim=-1)            # (T - n_prompt + 1, V)
+            total -= logp.gather(1, ids[n_prompt:, None]).sum().item()
+            count += len(ids) - n_prompt
+    return total / count
+
+
+def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: int, out, options: dict) -> dict:
+    """`genai-course train data_to_text --dataset stocks --steps 1500 --out CKPT`: a GPT writing reports from
+    weekly records. Options: delex (default true: placeholders, filled from the record), per_record (texts
+    per training record, default 6) and DEFAULTS' keys. Returns steps, seconds, final and held-out loss."""
+    from course_lib import checkpoints, config, data
+    from course_lib.samples import check_options
+    if dataset != "stocks":
+        raise SystemExit(f"error: the data_to_text family trains on 'stocks' (weekly records), got {dataset!r}")
+    check_options("data_to_text", options, set(DEFAULTS) | set(TRAIN_OPTIONS))
+    options = dict(options)
+    delex, per_record = bool(options.pop("delex", True)), int(options.pop("per_record", 6))
+    if "mix" in options:
+        raise SystemExit("error: the format mix cannot be set from the command line (use make_pairs in Python)")
+    config.seed_everything(seed)
+    if steps is None and seconds is None:
+        steps = config.budget(1500, 20)
+    train_recs, held = data.load("stocks", split="train"), data.load("stocks", split="test")
+    pairs = make_pairs(train_recs, delex=delex, per_record=per_record, seed=seed)
+    run = train(pairs, delex=delex, steps=steps, seconds=seconds, seed=seed, **options)
+    loss = heldout_loss(run, make_pairs(held, delex=delex, per_record=1, seed=seed), max_pairs=64)
+    h = run.history
+    summary = {"steps": len(h.steps), "seconds": round(h.seconds, 1), "final_loss": round(h.loss[-1], 4),
+               "heldout_loss": round(loss, 4)}
+    checkpoints.save(out, run.model, run.model.config_dict(), family="data_to_text", dataset=dataset,
+                     per_record=per_record, **checkpoint_meta(run), **summary)
+    return summary
+
+
+def cli_sample(path, *, n: int, seed: int, out, options: dict) -> str:
+    """`genai-course sample CKPT --n 4 --option format=headline`: texts for the first n held-out weeks'
+    records, each followed by the checker's verdict. Options: format (report), temperature (0.8),
+    constrained (true). --out writes the texts (UTF-8), one per line."""
+    from pathlib import Path
+
+    from course_lib import checkpoints, data
+    from course_lib.reports import check
+    from course_lib.samples import check_options
+    if options.pop("prompt", None) is not None:
+        raise SystemExit("error: a data-to-text model writes from records, not a --prompt: "
+                         "give --option format=report|headline|post|script")
+    options.pop("n_tokens", None)
+    check_options("data_to_text sampling", options, ("format", "temperature", "constrained"))
+    fmt = options.get("format", "report")
+    if fmt not in FORMATS:
+        raise SystemExit(f"error: format must be one of {FORMATS}, got {fmt!r}")
+    model, meta = checkpoints.load_with_meta(path, GPT.from_config)
+    run = run_from_checkpoint(model, meta)
+    recs = data.load("stocks", split="test")[:n]
+    texts = generate(run, recs, fmt, seed=seed, temperature=float(options.get("temperature", 0.8)),
+                     constrained=bool(options.get("constrained", True)))
+    if out is not None:
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.tmp")
+        tmp.write_text("".join(t.replace("\n", " / ") + "\n" for t in texts), encoding="utf-8")
+        tmp.replace(out)
+    return "\n".join(f"{r.ticker} {r.week}: {t!r} -> {check(t, r) or 'no error found'}" for r, t in zip(recs, texts))
