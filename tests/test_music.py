@@ -82,6 +82,33 @@ def test_analyse_flags_wrong_key_and_wrong_meter():
     assert r.valid and not r.in_meter and r.bar_share < 0.7
 
 
+def test_in_key_takes_the_prompted_tonic_among_the_three_best_keys():
+    # A G tune that never plays C fits D major slightly better (one sharp more): still in G, key_rank 1
+    r = music.analyse(PROMPT_A + "D | G2 AB | d2 f2 | e2 d2 | A2 d2 | B2 A2 | G3\n", PROMPT_A)
+    assert r.best_key == "D major" and r.key_rank == 1 and r.in_key
+    r = music.analyse(TUNE_A, PROMPT_A)
+    assert r.key_rank == 0 and r.in_key
+    r = music.analyse(TUNE_A.replace("K:G", "K:Bb"), PROMPT_A.replace("K:G", "K:Bb"))
+    assert r.key_rank >= music.checks.KEY_TOP and not r.in_key
+
+
+def test_in_meter_tolerates_an_odd_bar_but_not_a_meter_that_does_not_prevail():
+    one_odd = PROMPT_A + "G2 AB | c2 BA | G2 A2 B | c2 BA | G4 |\n"          # a 2.5-quarter bar, re-barred 2 + 0.5
+    r = music.analyse(one_odd, PROMPT_A)
+    assert (r.bars_counted, r.bars_matching) == (6, 5) and r.in_meter
+    mostly_odd = PROMPT_A + "G2 A | c2 B | G2 A | c2 B | G4 |\n"           # 1.5-quarter bars under 2/4
+    r = music.analyse(mostly_odd, PROMPT_A)
+    assert r.valid and r.bars_counted > 0 and r.bars_matching < 2 / 3 * r.bars_counted and not r.in_meter
+
+
+def test_a_meter_the_text_declares_itself_fails_in_meter():
+    assert music.checks.declared_meters("M:2/4\nL:1/8\nK:G\nG2 | [M:3/4] A2B2c2 |\nM:6/8\nB |") == ["2/4", "3/4", "6/8"]
+    assert music.checks.declared_meters("M:none\n") == ["none"]
+    changed = PROMPT_A + "G2 AB | c2 BA | [M:3/4] G2 A2 B2 | c2 B2 A2 |\n"
+    r = music.analyse(changed, PROMPT_A)
+    assert r.valid and r.bars_matching >= 2 / 3 * r.bars_counted and not r.in_meter
+
+
 @pytest.mark.parametrize("text, why", [
     ("M:2/4\nL:1/8\nK:G\nqq | GA |\n", "could not read a note"),      # music21 would read 'q' as a C
     ("M:2/4\nL:1/8\nK:G\n|\n", "no note"),
