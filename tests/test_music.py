@@ -219,6 +219,30 @@ def test_corpus_text_round_trips_through_the_abc_tokenizer():
         music.corpus_text([Tune("x:3", "2/4", "1/8", "G", "", "", "G2 \"Am\" A2")])
 
 
+def test_note_tokens_are_one_per_note_with_its_length_and_join_back_to_the_text():
+    text = "M:6/8\nL:1/8\nK:F\n^c3/2 _B,2z | A/2d'4- |: e=f :|\n"
+    toks = music.note_tokens(text)
+    assert toks == ["M:6/8", "\n", "L:1/8", "\n", "K:F", "\n", "^c3/2", " ", "_B,2", "z", " | ", "A/2", "d'4", "-",
+                    " |: ", "e", "=f", " :|", "\n"]
+    assert "".join(toks) == text
+    tok = music.NoteTokenizer.from_texts([text])
+    assert tok.vocab_size == len(set(toks)) and tok.decode(tok.encode(text)) == text
+    with pytest.raises(ValueError, match=r"outside this NoteTokenizer's vocabulary.*'G2'"):
+        tok.encode("G2 |")
+    with pytest.raises(ValueError, match="ids must be ints"):
+        tok.decode([tok.vocab_size])
+
+
+def test_note_tokenizer_round_trips_real_tunes_and_encodes_every_valid_prompt():
+    tunes = data.load("essen", split="val")[:200]
+    tok = music.note_tokenizer(tunes)
+    text = music.corpus_text(tunes)
+    ids = tok.encode(text)
+    assert tok.decode(ids) == text and len(ids) < 0.7 * len(text)          # fewer tokens than characters
+    prompt = music.header_prompt("5/8", "C#m", unit="1/32")                  # in no Essen tune
+    assert tok.decode(tok.encode(prompt)) == prompt and len(tok.encode(prompt)) == 6
+
+
 def _tiny_gpt():
     torch.manual_seed(0)
     return GPT(GPTConfig(vocab_size=music.abc_tokenizer().vocab_size, block_size=32, n_layer=1, n_head=2, n_embd=16))
@@ -243,6 +267,19 @@ def test_train_tune_gpt_runs_its_step_budget():
     assert len(hist.steps) == 3 and not model.training and model.config.vocab_size == tok.vocab_size
     with pytest.raises(TypeError, match="unknown option"):
         train_tune_gpt(tunes, steps=1, width=3)
+
+
+def test_train_tune_gpt_on_note_tokens_and_generate_from_it():
+    from course_lib.recipes.music import train_tune_gpt
+    tunes = [Tune(f"x:{i}", "2/4", "1/8", "G", "", "", "D | G2 AB | c2 BA | G2 D2 | G3") for i in range(20)]
+    model, tok, hist = train_tune_gpt(tunes, steps=3, tokenizer="note", n_layer=1, n_embd=16, n_head=2,
+                                      block_size=16, batch_size=4)
+    assert isinstance(tok, music.NoteTokenizer) and model.config.vocab_size == tok.vocab_size and len(hist.steps) == 3
+    out = music.generate_tunes(model, tok, [PROMPT_A], max_chars=12, generator=torch.Generator().manual_seed(0))
+    longest = max(len(t) for t in tok.stoi)
+    assert out[0].text.startswith(PROMPT_A) and 0 < len(out[0].body) <= 12 * longest
+    with pytest.raises(ValueError, match="unknown tokenizer 'word'"):
+        train_tune_gpt(tunes, steps=1, tokenizer="word")
 
 
 # ----------------------------------------------------------------------------- audio, piano roll, MIDI
