@@ -33,6 +33,8 @@ The definitions, precisely:
   (a held note, a bar of 14 sixteenths in 3/4), and music21 re-bars those with time signatures of its
   own, so "every bar" or "every time signature" rejects real tunes (86% of 400 training tunes have >= 90%
   of bars matching; 94% have >= 2/3). The Essen corpus itself has one M: per tune and no inline change.
+  Under these two rules all 762 held-out (test-split) real tunes pass at: in key 93%, in meter 97%,
+  both 90% (the earlier rules, best key only and every bar: 61%, 85%, 53%).
 - distributions: the pitch-class histogram (12 bins, counted per note) and the melodic-interval histogram
   (steps in semitones between consecutive notes, clipped to -12..12: 25 bins) over all valid tunes;
   their distance from a reference set is the total variation, half the L1 distance (0 = the same, 1 =
