@@ -82,6 +82,33 @@ def test_analyse_flags_wrong_key_and_wrong_meter():
     assert r.valid and not r.in_meter and r.bar_share < 0.7
 
 
+def test_in_key_takes_the_prompted_tonic_among_the_three_best_keys():
+    # A G tune that never plays C fits D major slightly better (one sharp more): still in G, key_rank 1
+    r = music.analyse(PROMPT_A + "D | G2 AB | d2 f2 | e2 d2 | A2 d2 | B2 A2 | G3\n", PROMPT_A)
+    assert r.best_key == "D major" and r.key_rank == 1 and r.in_key
+    r = music.analyse(TUNE_A, PROMPT_A)
+    assert r.key_rank == 0 and r.in_key
+    r = music.analyse(TUNE_A.replace("K:G", "K:Bb"), PROMPT_A.replace("K:G", "K:Bb"))
+    assert r.key_rank >= music.checks.KEY_TOP and not r.in_key
+
+
+def test_in_meter_tolerates_an_odd_bar_but_not_a_meter_that_does_not_prevail():
+    one_odd = PROMPT_A + "G2 AB | c2 BA | G2 A2 B | c2 BA | G4 |\n"          # a 2.5-quarter bar, re-barred 2 + 0.5
+    r = music.analyse(one_odd, PROMPT_A)
+    assert (r.bars_counted, r.bars_matching) == (6, 5) and r.in_meter
+    mostly_odd = PROMPT_A + "G2 A | c2 B | G2 A | c2 B | G4 |\n"           # 1.5-quarter bars under 2/4
+    r = music.analyse(mostly_odd, PROMPT_A)
+    assert r.valid and r.bars_counted > 0 and r.bars_matching < 2 / 3 * r.bars_counted and not r.in_meter
+
+
+def test_a_meter_the_text_declares_itself_fails_in_meter():
+    assert music.checks.declared_meters("M:2/4\nL:1/8\nK:G\nG2 | [M:3/4] A2B2c2 |\nM:6/8\nB |") == ["2/4", "3/4", "6/8"]
+    assert music.checks.declared_meters("M:none\n") == ["none"]
+    changed = PROMPT_A + "G2 AB | c2 BA | [M:3/4] G2 A2 B2 | c2 B2 A2 |\n"
+    r = music.analyse(changed, PROMPT_A)
+    assert r.valid and r.bars_matching >= 2 / 3 * r.bars_counted and not r.in_meter
+
+
 @pytest.mark.parametrize("text, why", [
     ("M:2/4\nL:1/8\nK:G\nqq | GA |\n", "could not read a note"),      # music21 would read 'q' as a C
     ("M:2/4\nL:1/8\nK:G\n|\n", "no note"),
@@ -192,6 +219,30 @@ def test_corpus_text_round_trips_through_the_abc_tokenizer():
         music.corpus_text([Tune("x:3", "2/4", "1/8", "G", "", "", "G2 \"Am\" A2")])
 
 
+def test_note_tokens_are_one_per_note_with_its_length_and_join_back_to_the_text():
+    text = "M:6/8\nL:1/8\nK:F\n^c3/2 _B,2z | A/2d'4- |: e=f :|\n"
+    toks = music.note_tokens(text)
+    assert toks == ["M:6/8", "\n", "L:1/8", "\n", "K:F", "\n", "^c3/2", " ", "_B,2", "z", " | ", "A/2", "d'4", "-",
+                    " |: ", "e", "=f", " :|", "\n"]
+    assert "".join(toks) == text
+    tok = music.NoteTokenizer.from_texts([text])
+    assert tok.vocab_size == len(set(toks)) and tok.decode(tok.encode(text)) == text
+    with pytest.raises(ValueError, match=r"outside this NoteTokenizer's vocabulary.*'G2'"):
+        tok.encode("G2 |")
+    with pytest.raises(ValueError, match="ids must be ints"):
+        tok.decode([tok.vocab_size])
+
+
+def test_note_tokenizer_round_trips_real_tunes_and_encodes_every_valid_prompt():
+    tunes = data.load("essen", split="val")[:200]
+    tok = music.note_tokenizer(tunes)
+    text = music.corpus_text(tunes)
+    ids = tok.encode(text)
+    assert tok.decode(ids) == text and len(ids) < 0.7 * len(text)          # fewer tokens than characters
+    prompt = music.header_prompt("5/8", "C#m", unit="1/32")                  # in no Essen tune
+    assert tok.decode(tok.encode(prompt)) == prompt and len(tok.encode(prompt)) == 6
+
+
 def _tiny_gpt():
     torch.manual_seed(0)
     return GPT(GPTConfig(vocab_size=music.abc_tokenizer().vocab_size, block_size=32, n_layer=1, n_head=2, n_embd=16))
@@ -216,6 +267,19 @@ def test_train_tune_gpt_runs_its_step_budget():
     assert len(hist.steps) == 3 and not model.training and model.config.vocab_size == tok.vocab_size
     with pytest.raises(TypeError, match="unknown option"):
         train_tune_gpt(tunes, steps=1, width=3)
+
+
+def test_train_tune_gpt_on_note_tokens_and_generate_from_it():
+    from course_lib.recipes.music import train_tune_gpt
+    tunes = [Tune(f"x:{i}", "2/4", "1/8", "G", "", "", "D | G2 AB | c2 BA | G2 D2 | G3") for i in range(20)]
+    model, tok, hist = train_tune_gpt(tunes, steps=3, tokenizer="note", n_layer=1, n_embd=16, n_head=2,
+                                      block_size=16, batch_size=4)
+    assert isinstance(tok, music.NoteTokenizer) and model.config.vocab_size == tok.vocab_size and len(hist.steps) == 3
+    out = music.generate_tunes(model, tok, [PROMPT_A], max_chars=12, generator=torch.Generator().manual_seed(0))
+    longest = max(len(t) for t in tok.stoi)
+    assert out[0].text.startswith(PROMPT_A) and 0 < len(out[0].body) <= 12 * longest
+    with pytest.raises(ValueError, match="unknown tokenizer 'word'"):
+        train_tune_gpt(tunes, steps=1, tokenizer="word")
 
 
 # ----------------------------------------------------------------------------- audio, piano roll, MIDI

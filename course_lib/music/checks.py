@@ -15,15 +15,26 @@ The definitions, precisely:
   the pickup): neither is counted. Every other measure counts, and matches when its notes and rests last
   exactly one bar of the prompted meter (longer or shorter is a mismatch). `bar_share` of a set of tunes
   pools the bars of all valid tunes.
-- in_key: music21's Krumhansl-Schmuckler analysis (pitch-class durations correlated with the 24 rotated
-  Krumhansl-Kessler profiles) picks the best key; the tune is in the prompted key when that key's tonic is
-  the prompted tonic, in either mode. Why either mode: in the Essen encoding K: names the tune's tonic
-  (its final), with accidentals written against that tonic's major signature, so minor and modal tunes
-  stand under K: of their tonic (e.g. K:E over a Phrygian melody written with =c =G =F); a prompt with a
-  trailing "m" asks for the same tonic. `ends_on_tonic` (the last note's pitch class is the prompted
-  tonic) is reported beside it: a second, simpler reading of "in the key".
-- in_meter: every time signature in the score equals the prompted meter, and at least METER_SHARE of its
-  counted bars match it (a tune with no counted bar fails).
+- in_key: music21's Krumhansl-Schmuckler analysis correlates the tune's pitch-class durations with the 24
+  rotated Krumhansl-Kessler profiles (12 major, 12 minor keys); the tune is in the prompted key when a key
+  on the prompted tonic, in either mode, is among the KEY_TOP = 3 best-correlated of the 24 (`key_rank`,
+  0 = best, is its place). Why either mode: in the Essen encoding K: names the tune's tonic (its final),
+  with accidentals written against that tonic's major signature, so minor and modal tunes stand under K:
+  of their tonic (e.g. K:E over a Phrygian melody written with =c =G =F); a prompt with a trailing "m"
+  asks for the same tonic. Why the top 3 and not only the best: a folk tune that avoids one scale degree
+  fits the neighbouring key on the circle of fifths almost as well (a G-major tune without C correlates
+  with D major about as well as with G major), so the single best key names the prompted tonic for only
+  62% of real training-split tunes; it is among the best three for 93.5% (400 training tunes, measured
+  before any generated tune). A random tonic would be among the best three about 24% of the time.
+  `ends_on_tonic` (the last note's pitch class is the prompted tonic) is reported beside it.
+- in_meter: the tune's own text declares no meter other than the prompted one (no later M: field, no
+  inline [M:...]), and at least METER_SHARE = 2/3 of its counted bars last exactly one bar of it: the
+  prompted meter prevails. Why not every bar: the Essen transcriptions of sung tunes keep irregular bars
+  (a held note, a bar of 14 sixteenths in 3/4), and music21 re-bars those with time signatures of its
+  own, so "every bar" or "every time signature" rejects real tunes (86% of 400 training tunes have >= 90%
+  of bars matching; 94% have >= 2/3). The Essen corpus itself has one M: per tune and no inline change.
+  Under these two rules all 762 held-out (test-split) real tunes pass at: in key 93%, in meter 97%,
+  both 90% (the earlier rules, best key only and every bar: 61%, 85%, 53%).
 - distributions: the pitch-class histogram (12 bins, counted per note) and the melodic-interval histogram
   (steps in semitones between consecutive notes, clipped to -12..12: 25 bins) over all valid tunes;
   their distance from a reference set is the total variation, half the L1 distance (0 = the same, 1 =
@@ -33,6 +44,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import signal
 import threading
 from dataclasses import dataclass, field
@@ -40,15 +52,19 @@ from fractions import Fraction
 
 import numpy as np
 
-from course_lib.music.abc import bar_quarters, parse_prompt
+from course_lib.music.abc import bar_quarters, check_meter, parse_prompt
 
-METER_SHARE = 0.9
+METER_SHARE = 2 / 3
+KEY_TOP = 3
 PARSE_TIMEOUT_S = 2.0
+
+
+INTERVAL_CLIP = 12
+_METER_FIELD = re.compile(r"^M:\s*(\S+)\s*$|\[M:\s*([^\]]*?)\s*\]", re.MULTILINE)
 
 
 class ParseTimeout(Exception):
     """music21 did not finish parsing within the time limit."""
-INTERVAL_CLIP = 12
 
 
 @dataclass
@@ -62,6 +78,7 @@ class TuneReport:
     in_key: bool = False
     ends_on_tonic: bool = False
     best_key: str = ""
+    key_rank: int = -1                                # place of the prompted tonic among the 24 keys (0 = best)
     in_meter: bool = False
     pitches: list = field(default_factory=list)       # MIDI pitches of the notes, in order (rests skipped)
 
@@ -91,6 +108,19 @@ def parse_abc(text: str, timeout: float | None = PARSE_TIMEOUT_S):
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
     return score, err.getvalue()
+
+
+def declared_meters(text: str) -> list[str]:
+    """Every meter the ABC text itself declares (M: lines and inline [M:...] fields), normalised "N/D";
+    a meter that is not N/D (e.g. "none", "C") is returned as written, so it never equals a prompt's."""
+    out = []
+    for m in _METER_FIELD.finditer(text):
+        value = m.group(1) or m.group(2)
+        try:
+            out.append(check_meter(value))
+        except ValueError:
+            out.append(value)
+    return out
 
 
 def count_bars(measures, meter: str) -> tuple[int, int]:
@@ -126,9 +156,11 @@ def analyse(text: str, prompt: str) -> TuneReport:
     counted, matching = count_bars(lengths, asked["meter"])
     tonic = pitch.Pitch(asked["key"].rstrip("m")).pitchClass          # "Bbm" -> B-flat -> 10
     best = score.analyze("key.krumhanslschmuckler")
-    same_meter = all(s.ratioString == asked["meter"] for s in sigs)
+    ranked = [best, *best.alternateInterpretations]                    # 24 keys, best correlation first
+    rank = next((i for i, k in enumerate(ranked) if k.tonic.pitchClass == tonic), len(ranked))
+    same_meter = all(m == asked["meter"] for m in declared_meters(text))
     return TuneReport(True, bars_counted=counted, bars_matching=matching,
-                      in_key=best.tonic.pitchClass == tonic,
+                      in_key=rank < KEY_TOP, key_rank=rank,
                       ends_on_tonic=notes[-1].pitch.pitchClass == tonic,
                       best_key=str(best), pitches=[int(n.pitch.midi) for n in notes],
                       in_meter=same_meter and counted > 0 and matching >= METER_SHARE * counted)
