@@ -309,3 +309,22 @@ def test_write_midi_is_atomic_and_reads_back(tmp_path):
     with pytest.raises(ValueError, match="no note"):
         music.write_midi("M:2/4\nL:1/8\nK:G\n|\n", tmp_path / "out" / "b.mid")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.mid"]
+
+
+def test_write_midi_falls_back_to_the_plain_notes_when_music21_cannot_export_the_score(tmp_path, monkeypatch):
+    """music21's MIDI export raises StreamException on some scores its own ABC parser builds (a time signature
+    found twice in a part); the tune is still written, as its notes in order."""
+    from music21 import converter, stream
+    real_write, refused = stream.Stream.write, []
+
+    def fussy(self, fmt=None, fp=None, **kw):
+        if isinstance(self, stream.Score):
+            refused.append(fp)
+            raise stream.StreamException("the object is already found in this Stream")
+        return real_write(self, fmt, fp=fp, **kw)
+
+    monkeypatch.setattr(stream.Stream, "write", fussy)
+    path = music.write_midi(TUNE_A, tmp_path / "a.mid")
+    assert len(refused) == 1, "the score's own export must have been tried first"
+    assert [n.pitch.midi for n in converter.parse(str(path)).recurse().notes] == music.pitch_sequence(TUNE_A)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.mid"]

@@ -89,8 +89,21 @@ def write_midi(text: str, path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.mid")
     try:
-        score.write("midi", fp=str(tmp))
+        try:
+            score.write("midi", fp=str(tmp))
+        except Exception:        # music21's MIDI export trips over some streams its own ABC parser builds
+            _notes_only(score).write("midi", fp=str(tmp))
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def _notes_only(score):
+    """The tune's notes and rests one after another in a fresh stream: no bars, meters or keys to trip over."""
+    import copy
+    from music21 import stream
+    plain = stream.Stream()
+    for n in score.flatten().notesAndRests:
+        plain.append(copy.deepcopy(n))
+    return plain
