@@ -305,6 +305,46 @@ class BPETokenizer:
         return cls(payload["merges"])
 
 
+class WordDigitTokenizer:
+    """A closed vocabulary of words (" rose"), single digits (" 5", "5") and marks, from training texts.
+
+    >>> tok = WordDigitTokenizer.from_texts(["AAPL rose 2.3%"])
+    >>> [tok.itos[i] for i in tok.encode("AAPL rose 3.2%")]
+    ['AAPL', ' rose', ' 3', '.', '2', '%']
+    """
+    PATTERN = _re.compile(r" ?[A-Za-z]+| ?\d| ?[^\sA-Za-z\d]|[\x1d\x1e]|\n| +")
+
+    def __init__(self, tokens):
+        self.itos = dict(enumerate(sorted(set(tokens))))
+        self.stoi = {t: i for i, t in self.itos.items()}
+
+    @classmethod
+    def split(cls, text: str) -> list[str]:
+        parts = cls.PATTERN.findall(text)
+        if "".join(parts) != text:
+            raise ValueError(f"text has characters the tokenizer cannot split: {text!r}")
+        return parts
+
+    @classmethod
+    def from_texts(cls, texts) -> "WordDigitTokenizer":
+        """Every token of the texts, plus every digit with and without a space (any number can be written)."""
+        tokens = {t for text in texts for t in cls.split(text)}
+        return cls(tokens | {d for i in range(10) for d in (str(i), f" {i}")})
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.itos)
+
+    def encode(self, text: str) -> list[int]:
+        try:
+            return [self.stoi[t] for t in self.split(text)]
+        except KeyError as err:
+            raise ValueError(f"token {err.args[0]!r} is not in the vocabulary ({self.vocab_size} tokens)") from None
+
+    def decode(self, ids) -> str:
+        return "".join(self.itos[int(i)] for i in ids)
+
+
 def tokenizer_from_meta(meta: dict):
     """Rebuild the tokenizer a GPT checkpoint was trained with (stored as plain lists in its meta by
     `genai-course train gpt`: {"type": "char", "chars": [...]} or {"type": "bpe", "merges": [...]}; by
@@ -315,7 +355,6 @@ def tokenizer_from_meta(meta: dict):
     if tok.get("type") == "bpe":
         return BPETokenizer(tok["merges"])
     if tok.get("type") == "word_digit":                      # data-to-text (course_lib.recipes.data_to_text)
-        from course_lib.recipes.data_to_text import WordDigitTokenizer
         return WordDigitTokenizer(tok["tokens"])
     raise ValueError(f"checkpoint meta has no usable tokenizer (expected type 'char', 'bpe' or 'word_digit'), "
                      f"got {tok!r}")

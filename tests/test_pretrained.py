@@ -118,7 +118,7 @@ def train_a_little(model, name: str, steps: int = 10, lr: float = 1e-4) -> None:
         batch, loss = lambda: windows(torch.randint(0, len(ids) - 65, (16,), generator=g)), lambda b: model(*b)[1]
     elif family == "data_to_text":
         from course_lib.recipes import data_to_text as d2t
-        run = d2t.pretrained_run(name)
+        run = pretrained.load_d2t_run(name)
         encoded = d2t._encode(d2t.make_pairs(data.load("stocks", split="train")[:200], delex=True, seed=1), run.tok)
         batch, loss = d2t._batches(encoded, 12, g), lambda b: model(*b)[1]
     elif family in ("clip", "captioner", "t2i"):
@@ -233,7 +233,7 @@ def test_the_data_to_text_model_comes_back_as_a_run_that_writes_true_reports():
     from course_lib import data
     from course_lib.recipes import data_to_text as d2t
     from course_lib.reports import error_summary
-    run = d2t.pretrained_run("stocks-reports")
+    run = pretrained.load_d2t_run("stocks-reports")
     assert run.delex and run.target_vocab.any() and not run.model.training
     assert pretrained.tokenizer("stocks-reports").itos == run.tok.itos
     assert run.tok.vocab_size == run.model.config.vocab_size
@@ -261,12 +261,12 @@ def test_the_data_to_text_run_follows_course_fast(capsys):
     from course_lib.recipes import data_to_text as d2t
     tiny = d2t.Run(d2t.GPT(d2t.GPTConfig(vocab_size=4, block_size=4, n_layer=1, n_head=1, n_embd=4)),
                    d2t.WordDigitTokenizer(["a"]), delex=True)
-    assert d2t.pretrained_run("stocks-reports", lambda: tiny, fast=True) is tiny and not tiny.model.training
+    assert pretrained.load_d2t_run("stocks-reports", lambda: tiny, fast=True) is tiny and not tiny.model.training
     assert "trained live" in capsys.readouterr().out
-    zoo = d2t.pretrained_run("stocks-reports", lambda: tiny, fast=False)
+    zoo = pretrained.load_d2t_run("stocks-reports", lambda: tiny, fast=False)
     assert zoo is not tiny and "loaded from the pretrained zoo (1,500 training steps" in capsys.readouterr().out
     with pytest.raises(TypeError, match="must return a data_to_text.Run, got GPT"):
-        d2t.pretrained_run("stocks-reports", lambda: tiny.model, fast=True)
+        pretrained.load_d2t_run("stocks-reports", lambda: tiny.model, fast=True)
 
 
 def test_the_image_text_models_do_their_jobs_once_loaded():

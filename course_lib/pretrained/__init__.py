@@ -9,7 +9,7 @@
     clip = pretrained.load("shapes-clip")           # also shapes-t2i, shapes-captioner (notebook 08)
     flow = pretrained.load("digits-flow")           # flow matching on digits-diffusion's network (notebook 07)
     model = pretrained.load_or_train("digits-flow", train_tiny)  # the zoo's; COURSE_FAST=1: train_tiny() live
-    run = recipes.data_to_text.pretrained_run("stocks-reports")  # data-to-text as a Run for its `generate`
+    run = pretrained.load_d2t_run("stocks-reports")  # data-to-text as a recipes.data_to_text.Run for its `generate`
 
 The weights ship as float16 inside course checkpoints (course_lib.checkpoints.read works on them) with a
 manifest (weights/manifest.json) of SHA-256s and recorded figures; `python scripts/train_pretrained.py`
@@ -20,12 +20,13 @@ from .builders import BUILDERS, register_builder
 from .evaluate import EVALUATORS, evaluate, evaluate_model
 from .evaluate_multimodal import MULTIMODAL
 from .evaluate_d2t import DATA_TO_TEXT
-from .loading import PretrainedError, checkpoint, latent_mixture, load, load_or_train, tokenizer, weights_file
+from .loading import (PretrainedError, checkpoint, latent_mixture, load, load_d2t_run, load_or_train, tokenizer,
+                      weights_file)
 from .registry import Catalogue, Entry, UnknownModelError, available, info, names, register, unregister
 
 EVALUATORS.update(MULTIMODAL)                      # clip, t2i, captioner (notebook 08)
 EVALUATORS.update(DATA_TO_TEXT)                    # stocks-reports (notebook 10)
 
-__all__ = ["available", "load", "load_or_train", "tokenizer", "latent_mixture", "checkpoint", "info", "names", "register",
+__all__ = ["available", "load", "load_or_train", "load_d2t_run", "tokenizer", "latent_mixture", "checkpoint", "info", "names", "register",
            "unregister", "register_builder", "evaluate", "evaluate_model", "Entry", "Catalogue",
            "PretrainedError", "UnknownModelError", "BUILDERS", "EVALUATORS", "weights_file"]

@@ -104,6 +104,28 @@ def load_or_train(name: str, train_tiny, *, fast: bool | None = None, device=Non
     return model
 
 
+def load_d2t_run(name: str = "stocks-reports", train_tiny=None, *, fast: bool | None = None):
+    """A data-to-text zoo model as a recipes.data_to_text.Run (model, tokenizer, placeholders), on the CPU
+    (generate samples token by token on CPU tensors). With train_tiny (no arguments -> a Run) it behaves as
+    load_or_train: under COURSE_FAST=1 (or fast=True) train_tiny() runs instead; the printed line says which.
+    It lives here, not in the recipe, so that the recipe never imports the zoo (the zoo evaluates the recipe)."""
+    from course_lib.recipes.data_to_text import Run, run_from_checkpoint
+    tiny: dict = {}
+
+    def _tiny():
+        tiny["run"] = train_tiny()
+        if not isinstance(tiny["run"], Run):
+            raise TypeError(f"train_tiny must return a data_to_text.Run, got {type(tiny['run']).__name__}")
+        return tiny["run"].model
+
+    if train_tiny is None:
+        return run_from_checkpoint(load(name, device="cpu"), checkpoint(name)["meta"])
+    model = load_or_train(name, _tiny, fast=fast, device="cpu")
+    if tiny:
+        return tiny["run"]
+    return run_from_checkpoint(model, checkpoint(name)["meta"])
+
+
 def tokenizer(name: str):
     """The tokenizer a zoo text model was trained with (rebuilt from its checkpoint's meta)."""
     from course_lib.tokenizers import tokenizer_from_meta

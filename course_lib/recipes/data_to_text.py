@@ -13,8 +13,8 @@ model copies no digits at all and `fill` writes the record's values in.
     pairs = make_pairs(train_records, delex=True, per_record=6, seed=0)
     run = train(pairs, delex=True, seconds=150, seed=0)          # Run(model, tok, delex, history)
     texts = generate(run, held_out_records, "report", seed=0)    # filled, ready for the checker
-    run = pretrained_run("stocks-reports")                       # the zoo's (1,500 steps), offline
-    run = pretrained_run("stocks-reports", train_tiny)           # ... or train_tiny() under COURSE_FAST=1
+    run = pretrained.load_d2t_run("stocks-reports")              # the zoo's (1,500 steps), offline
+    run = pretrained.load_d2t_run("stocks-reports", train_tiny)  # ... or train_tiny() under COURSE_FAST=1
 
 `genai-course train data_to_text --dataset stocks --steps 1500 --out R.pt` is the same training from the
 command line (scripts/train_pretrained.py trains the zoo's that way); `genai-course sample R.pt`.
@@ -32,6 +32,7 @@ from course_lib.models.gpt import GPT, GPTConfig
 from course_lib.reports.checker import LIMITS
 from course_lib.reports.delex import PLACEHOLDERS, fill
 from course_lib.reports.phrasing import FORMATS, write_template
+from course_lib.tokenizers import WordDigitTokenizer  # noqa: F401  (re-exported: d2t.WordDigitTokenizer)
 
 SEP, EOS = "\x1d", "\x1e"                                     # group and record separators: never in a text
 _PH = {p: chr(0xE000 + i) for i, p in enumerate(PLACEHOLDERS)}  # placeholder -> one private-use character
@@ -39,46 +40,6 @@ _PH_BACK = {c: p for p, c in _PH.items()}
 # 3 layers of 96 (0.39M parameters), batch 12, AdamW 2e-3 with a cosine decay: 1,100 steps took 92 s on one
 # CPU thread of a busy machine (benchmarks/creative_d2t.py); chosen for speed, not tuned further
 DEFAULTS = dict(n_layer=3, n_head=4, n_embd=96, batch_size=12, lr=2e-3, warmup=50, mix=(0.55, 0.15, 0.15, 0.15))
-
-
-class WordDigitTokenizer:
-    """A closed vocabulary of words (" rose"), single digits (" 5", "5") and marks, from training texts.
-
-    >>> tok = WordDigitTokenizer.from_texts(["AAPL rose 2.3%"])
-    >>> [tok.itos[i] for i in tok.encode("AAPL rose 3.2%")]
-    ['AAPL', ' rose', ' 3', '.', '2', '%']
-    """
-    PATTERN = re.compile(r" ?[A-Za-z]+| ?\d| ?[^\sA-Za-z\d]|[\x1d\x1e]|\n| +")
-
-    def __init__(self, tokens):
-        self.itos = dict(enumerate(sorted(set(tokens))))
-        self.stoi = {t: i for i, t in self.itos.items()}
-
-    @classmethod
-    def split(cls, text: str) -> list[str]:
-        parts = cls.PATTERN.findall(text)
-        if "".join(parts) != text:
-            raise ValueError(f"text has characters the tokenizer cannot split: {text!r}")
-        return parts
-
-    @classmethod
-    def from_texts(cls, texts) -> "WordDigitTokenizer":
-        """Every token of the texts, plus every digit with and without a space (any number can be written)."""
-        tokens = {t for text in texts for t in cls.split(text)}
-        return cls(tokens | {d for i in range(10) for d in (str(i), f" {i}")})
-
-    @property
-    def vocab_size(self) -> int:
-        return len(self.itos)
-
-    def encode(self, text: str) -> list[int]:
-        try:
-            return [self.stoi[t] for t in self.split(text)]
-        except KeyError as err:
-            raise ValueError(f"token {err.args[0]!r} is not in the vocabulary ({self.vocab_size} tokens)") from None
-
-    def decode(self, ids) -> str:
-        return "".join(self.itos[int(i)] for i in ids)
 
 
 def prompt(rec: WeekRecord, fmt: str) -> str:
@@ -266,28 +227,6 @@ def run_from_checkpoint(model: GPT, meta: dict) -> Run:
     vocab = torch.zeros(tok.vocab_size, dtype=torch.bool)
     vocab[torch.tensor(meta["target_vocab"], dtype=torch.long)] = True
     return Run(model.eval(), tok, bool(meta["delex"]), None, vocab)
-
-
-def pretrained_run(name: str = ZOO_NAME, train_tiny=None, *, fast: bool | None = None) -> Run:
-    """The zoo's data-to-text model as a Run, on the CPU (generate samples token by token on CPU tensors).
-
-    With train_tiny (no arguments -> a Run) and COURSE_FAST=1 (or fast=True), train_tiny() runs instead,
-    as `course_lib.pretrained.load_or_train` does for the other zoo models; its printed line says which."""
-    from course_lib import pretrained
-    tiny: dict = {}
-
-    def _tiny():
-        tiny["run"] = train_tiny()
-        if not isinstance(tiny["run"], Run):
-            raise TypeError(f"train_tiny must return a data_to_text.Run, got {type(tiny['run']).__name__}")
-        return tiny["run"].model
-
-    if train_tiny is None:
-        return run_from_checkpoint(pretrained.load(name, device="cpu"), pretrained.checkpoint(name)["meta"])
-    model = pretrained.load_or_train(name, _tiny, fast=fast, device="cpu")
-    if tiny:
-        return tiny["run"]
-    return run_from_checkpoint(model, pretrained.checkpoint(name)["meta"])
 
 
 def heldout_loss(run: Run, pairs, max_pairs: int | None = None) -> float:
