@@ -39,6 +39,9 @@ def badge_source(relpath: str, repo: str, branch: str) -> str:
 # Notebooks from this number on apply the course to a field and need the field's libraries (music21,
 # bokeh-sampledata, ...): their setup cell installs the `apps` extra as well.
 APPS_FROM = 10
+# The import names of the `apps` extra's packages (pyproject.toml): the setup cell installs the extra when
+# any of them is missing.
+APPS_IMPORTS = ("music21", "bokeh_sampledata", "rdkit", "sksurv")
 
 
 def needs_apps(relpath: str) -> bool:
@@ -58,9 +61,10 @@ def setup_source(repo: str, branch: str, apps: bool = False) -> str:
         )
     return (
         "# Setup: on Colab this installs the course library with the application libraries (music21,\n"
-        "# bokeh-sampledata; about a minute); locally, where `make` installed them, it does nothing.\n"
+        "# bokeh-sampledata, RDKit, scikit-survival; about a minute); locally, where `make` installed them,\n"
+        "# it does nothing.\n"
         "import importlib.util, subprocess, sys\n"
-        "if importlib.util.find_spec(\"course_lib\") is None or importlib.util.find_spec(\"music21\") is None:\n"
+        f"if any(importlib.util.find_spec(m) is None for m in {('course_lib',) + APPS_IMPORTS!r}):\n"
         "    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\",\n"
         f"                    \"genai-course[apps] @ git+{repo}@{branch}\"], check=True)"
     )

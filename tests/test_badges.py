@@ -54,9 +54,25 @@ def test_application_notebooks_install_the_apps_extra():
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("", metadata={"tags": ["setup"]})]
     badges.apply(nb, "exercises/10_creative/10_creative.ipynb", REPO, BRANCH)
-    assert "genai-course[apps] @ git+" in nb.cells[0].source and 'find_spec("music21")' in nb.cells[0].source
+    assert "genai-course[apps] @ git+" in nb.cells[0].source
+    for name in badges.APPS_IMPORTS:  # any missing application library triggers the install
+        assert f"'{name}'" in nb.cells[0].source
     badges.apply(nb, "exercises/09_efficiency/09_efficiency.ipynb", REPO, BRANCH)
     assert "[apps]" not in nb.cells[0].source and "music21" not in nb.cells[0].source
+
+
+def test_apps_imports_name_every_package_of_the_apps_extra():
+    import importlib.metadata
+    import tomllib
+    from pathlib import Path
+
+    extra = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"]["apps"]
+    for requirement in extra:
+        dist = requirement.split(">")[0].split("=")[0].split("[")[0].strip()
+        top = importlib.metadata.distribution(dist).read_text("top_level.txt")
+        provided = set(top.split()) if top else {dist.replace("-", "_")}
+        assert provided & set(badges.APPS_IMPORTS), (dist, provided)
 
 
 def test_non_github_repository_is_rejected():
