@@ -328,3 +328,16 @@ def test_write_midi_falls_back_to_the_plain_notes_when_music21_cannot_export_the
     assert len(refused) == 1, "the score's own export must have been tried first"
     assert [n.pitch.midi for n in converter.parse(str(path)).recurse().notes] == music.pitch_sequence(TUNE_A)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.mid"]
+
+
+def test_missing_music21_says_how_to_install_it(monkeypatch):
+    """Without the apps extra, every music tool says which package to install (not "could not parse")."""
+    import importlib.util
+    from course_lib.music import checks, notes, render
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "music21" else real(name, *a))
+    tune = "X:1\nM:4/4\nL:1/8\nK:C\nCDEF GABc|\n"
+    for call in (lambda: checks.analyse(tune, "M:4/4\nL:1/8\nK:C\n"), lambda: render.notes_of(tune),
+                 lambda: notes.pitch_sequence(tune), lambda: checks.parse_abc(tune)):
+        with pytest.raises(ImportError, match=r"genai-course\[apps\]"):
+            call()

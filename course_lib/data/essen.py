@@ -39,7 +39,7 @@ LICENSE = ("non-commercial use within music21 (permission of E. Dahlig-Turek/EsA
 
 def corpus_files():
     """The 31 Essen ABC files inside the installed music21, sorted by name."""
-    return sorted(package_file("music21", "corpus/essenFolksong").glob("*.abc"))
+    return sorted(package_file("music21", "corpus/essenFolksong", "'genai-course[apps]'").glob("*.abc"))
 
 
 @lru_cache(maxsize=None)

@@ -87,10 +87,19 @@ class TuneReport:
         return self.bars_matching / self.bars_counted if self.bars_counted else None
 
 
+def require_music21() -> None:
+    """Fail early, and say how to fix it, when music21 (the `apps` extra) is not installed; otherwise a
+    missing package would surface as "could not parse" from the callers that catch music21's errors."""
+    import importlib.util
+    if importlib.util.find_spec("music21") is None:
+        raise ImportError("the music tools need music21: pip install 'genai-course[apps]'")
+
+
 def parse_abc(text: str, timeout: float | None = PARSE_TIMEOUT_S):
     """music21's score of an ABC text and the warnings it printed; raises what music21 raises, and
     ParseTimeout after `timeout` seconds (enforced with SIGALRM, so only in the main thread of a Unix
     process; elsewhere, or with timeout None, there is no limit)."""
+    require_music21()
     from music21 import converter
     err = io.StringIO()
     use_alarm = (timeout is not None and hasattr(signal, "setitimer")
@@ -137,6 +146,7 @@ def count_bars(measures, meter: str) -> tuple[int, int]:
 
 def analyse(text: str, prompt: str) -> TuneReport:
     """Check one tune: `text` is the whole ABC (it should start with `prompt`), `prompt` the header asked for."""
+    require_music21()
     from music21 import key, meter, pitch, stream
     asked = parse_prompt(prompt)
     try:

@@ -37,6 +37,8 @@ def pitch_sequence(abc: str) -> list[int]:
     """MIDI pitches of the notes of one ABC tune (header + body), in order, read with music21's ABC tokenizer
     (key signature and accidentals applied by music21). Rests, chords and notes whose pitch music21 cannot
     name (garbled accidentals in generated text) are skipped; text the tokenizer refuses has no notes."""
+    from course_lib.music.checks import require_music21
+    require_music21()
     from music21 import abcFormat
     handler = abcFormat.ABCHandler()
     try:

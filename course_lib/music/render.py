@@ -16,9 +16,10 @@ SAMPLE_RATE = 22_050
 def notes_of(text: str, bpm: float = 120.0) -> list[tuple[float, float, int]]:
     """(start seconds, duration seconds, MIDI pitch) of every note of an ABC tune, read by music21;
     a quarter note lasts 60 / bpm seconds. ValueError when music21 cannot read it or finds no note."""
-    from course_lib.music.checks import parse_abc
+    from course_lib.music.checks import parse_abc, require_music21
     if bpm <= 0:
         raise ValueError(f"bpm must be positive, got {bpm!r}")
+    require_music21()
     try:
         score, _ = parse_abc(text)
     except Exception as exc:
@@ -76,10 +77,11 @@ def piano_roll(text: str, ax=None, bpm: float = 120.0, title: str | None = None)
 def write_midi(text: str, path) -> Path:
     """Write the tune as a standard MIDI file at `path` via music21, atomically (a temporary file in the
     same folder, then a rename): a failed write leaves no half-written file. Returns the path."""
-    from course_lib.music.checks import parse_abc
+    from course_lib.music.checks import parse_abc, require_music21
     path = Path(path)
     if path.suffix.lower() not in (".mid", ".midi"):
         raise ValueError(f"a MIDI path ends in .mid or .midi, got {str(path)!r}")
+    require_music21()
     try:
         score, _ = parse_abc(text)
     except Exception as exc:
