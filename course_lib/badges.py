@@ -61,11 +61,15 @@ def setup_source(repo: str, branch: str, apps: bool = False) -> str:
         )
     return (
         "# Setup: on Colab this installs the course library with the application libraries (music21,\n"
-        "# bokeh-sampledata, RDKit, scikit-survival; about a minute); locally, where `make` installed them,\n"
-        "# it does nothing.\n"
-        "import importlib.util, subprocess, sys\n"
+        "# bokeh-sampledata, RDKit, scikit-survival; about a minute), keeping every package Colab already has\n"
+        "# at its version (pip picks releases that fit them); locally, where `make` installed them, it does nothing.\n"
+        "import importlib.metadata, importlib.util, subprocess, sys, tempfile\n"
         f"if any(importlib.util.find_spec(m) is None for m in {('course_lib',) + APPS_IMPORTS!r}):\n"
-        "    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\",\n"
+        "    have = {d.metadata[\"Name\"]: d.version for d in reversed(list(importlib.metadata.distributions()))\n"
+        "            if d.metadata[\"Name\"] and d.metadata[\"Name\"] != \"genai-course\"}   # first on sys.path wins\n"
+        "    with tempfile.NamedTemporaryFile(\"w\", suffix=\".txt\", delete=False) as keep:\n"
+        "        keep.write(\"\\n\".join(f\"{name}=={version}\" for name, version in have.items()))\n"
+        "    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\", \"-c\", keep.name,\n"
         f"                    \"genai-course[apps] @ git+{repo}@{branch}\"], check=True)"
     )
 

@@ -48,9 +48,10 @@ def installed(python: str) -> dict[str, str]:
 def setup_cell(path: Path, source_dir: Path) -> str:
     """The notebook's own setup cell, with the repository URL swapped for this checkout."""
     (cell,) = [c for c in nbformat.read(path, as_version=4).cells if "setup" in c.metadata.get("tags", [])]
-    requirement = re.findall(r'"(genai-course @ git\+[^"]+)"', cell.source)
+    requirement = re.findall(r'"(genai-course(\[apps\])? @ git\+[^"]+)"', cell.source)
     assert len(requirement) == 1, f"{path.name}: no 'genai-course @ git+...' install in its setup cell"
-    return cell.source.replace(requirement[0], f"genai-course @ {source_dir.as_uri()}")
+    (whole, extra), = requirement
+    return cell.source.replace(whole, f"genai-course{extra} @ {source_dir.as_uri()}")
 
 
 @pytest.fixture(scope="module")
@@ -112,3 +113,20 @@ def test_exercise_runs_in_the_colab_runtime(colab, notebook):
     """The solution passes its visible and hidden tests there; the student release runs, its stubs
     raising NotImplementedError only in the cells tagged for it."""
     run_with_widgets(ROOT / notebook, python=colab["python"], cwd=str(colab["content"]))
+
+
+def test_apps_setup_cell_adds_the_field_libraries_and_keeps_colabs_versions(colab):
+    """An application notebook's setup cell, run after the course is installed (a student moving on to
+    notebook 11): it installs the `apps` extra with releases that fit Colab's packages (scikit-survival's
+    newest release wants a newer scikit-learn than Colab's) and replaces none of them."""
+    from course_lib.badges import APPS_IMPORTS
+    source = next(colab["content"].parent.glob("genai-course"))
+    with Kernel(python=colab["python"], cwd=str(colab["content"])) as k:
+        msgs = k.execute(setup_cell(ROOT / "notebooks" / "10_generative_ai_for_art_music_and_writing.ipynb", source), timeout=900)
+        assert errors(msgs) == [], errors(msgs)
+        check = k.execute("import importlib, sys\n" + "".join(f"importlib.import_module({m!r})\n" for m in APPS_IMPORTS)
+                          + "from sksurv.datasets import load_flchain\nprint(load_flchain()[0].shape)")
+        assert errors(check) == [], errors(check)
+    after = installed(colab["python"])
+    changed = {n: (v, after.get(n)) for n, v in colab["before"].items() if after.get(n) != v}
+    assert not changed, f"installing the apps extra replaced Colab's packages (before, after): {changed}"
