@@ -31,9 +31,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-import pandas as pd
 
-from course_lib.tabular.schema import Schema
+from course_lib.tabular.schema import Schema, pandas
 
 from .registry import DatasetInfo, check_split, register
 
@@ -49,7 +48,8 @@ COLUMNS = ("age", "sex", "sample.yr", "kappa", "lambda", "flc.grp", "creatinine"
 
 
 @lru_cache(maxsize=None)
-def _raw() -> pd.DataFrame:
+def _raw():
+    pd = pandas()
     try:
         from sksurv.datasets import load_flchain
     except ImportError as err:
@@ -61,16 +61,16 @@ def _raw() -> pd.DataFrame:
     return out
 
 
-def raw() -> pd.DataFrame:
+def raw():
     """The table as scikit-survival ships it (with chapter, futime and missing creatinine), outcome added."""
     return _raw().copy()
 
 
-def chapter_leak() -> pd.DataFrame:
+def chapter_leak():
     """Rows: is `chapter` filled in? Columns: the outcome. Every filled-in chapter is a death, every empty
     one a survivor, which is why the column must go before any model sees it."""
     t = _raw()
-    return pd.crosstab(t["chapter"].notna().rename("chapter given"), t["death"])
+    return pandas().crosstab(t["chapter"].notna().rename("chapter given"), t["death"])
 
 
 @lru_cache(maxsize=None)
@@ -81,9 +81,10 @@ def _split_index() -> tuple[np.ndarray, np.ndarray]:
     return np.sort(train), np.sort(test)
 
 
-def load_flchain(split: str = "train") -> pd.DataFrame:
+def load_flchain(split: str = "train"):
     """`data.load("flchain", split=...)`: the cleaned table (module docstring), columns COLUMNS, types SCHEMA."""
     check_split("flchain", split, SPLITS)
+    pd = pandas()
     t = _raw().drop(columns=["chapter", "futime"])
     train_idx, test_idx = _split_index()
     missing = t["creatinine"].isna()

@@ -5,7 +5,6 @@ copula, a memoriser: fit(table) then sample(n, seed) -> table), evaluate (fideli
 anomaly (a generative model trained on one class flags the other). The VAE's mathematics is in
 course_lib.models.tabular_vae; the data in course_lib.data.flchain.
 """
-from course_lib.tabular.schema import Schema
-from course_lib.tabular.encoding import TableEncoder
+from course_lib.tabular.schema import Schema   # light: course_lib.data imports it; the rest loads on use
 
-__all__ = ["Schema", "TableEncoder"]
+__all__ = ["Schema"]

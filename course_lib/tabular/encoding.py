@@ -128,7 +128,7 @@ class TableEncoder:
                                    else (x - self.mean[s.name]) / self.std[s.name])
             else:
                 cats = self.categories[s.name]
-                codes = pd.Categorical(col.astype(object), categories=cats).codes       # -1: not a known category
+                codes = pd.Index(cats, dtype=object).get_indexer(col.astype(object))  # (N,) -1: not a known category
                 if (codes < 0).any():
                     bad = sorted(set(col[codes < 0].astype(str)))[:5]
                     raise ValueError(f"column {s.name!r} has values {bad} that were not in the training table "

@@ -107,7 +107,7 @@ def fidelity(real: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema) -> dic
 def _features(table: pd.DataFrame, schema: Schema, categories: dict) -> np.ndarray:
     """Numeric columns as they are, categorical features as integer codes of the REAL table's categories."""
     cols = [table[c].to_numpy(dtype=float) if c in schema.numeric
-            else pd.Categorical(table[c].astype(object), categories=categories[c]).codes.astype(float)
+            else pd.Index(categories[c], dtype=object).get_indexer(table[c].astype(object)).astype(float)
             for c in schema.features]
     return np.stack(cols, axis=1)                                               # (N, F)
 

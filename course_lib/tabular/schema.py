@@ -11,15 +11,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandas as pd
-from pandas.api import types as pdt
+
+def pandas():
+    """pandas, imported on first use (course_lib.data registers the tables without it), or a clear error."""
+    try:
+        import pandas as pd
+    except ImportError as err:
+        raise ImportError("the course's tables need pandas: pip install 'genai-course[apps]'") from err
+    return pd
 
 
 def _is_numeric(dtype) -> bool:
+    pdt = pandas().api.types
     return pdt.is_numeric_dtype(dtype) and not pdt.is_bool_dtype(dtype) and not pdt.is_complex_dtype(dtype)
 
 
 def _is_categorical(dtype) -> bool:
+    pd = pandas()
+    pdt = pd.api.types
     return (isinstance(dtype, pd.CategoricalDtype) or pdt.is_bool_dtype(dtype) or pdt.is_object_dtype(dtype)
             or pdt.is_string_dtype(dtype))
 
@@ -56,10 +65,10 @@ class Schema:
         return tuple(c for c in self.columns if c != self.target)
 
     @classmethod
-    def infer(cls, frame: pd.DataFrame, target: str | None = None) -> "Schema":
+    def infer(cls, frame, target: str | None = None) -> "Schema":
         """Numeric for int/float columns, categorical for category/object/string/bool columns; any other
         dtype (datetime, timedelta, complex, ...) is a ValueError naming the column and its dtype."""
-        if not isinstance(frame, pd.DataFrame):
+        if not isinstance(frame, pandas().DataFrame):
             raise TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")
         numeric, categorical = [], []
         for col, dtype in frame.dtypes.items():
@@ -72,9 +81,11 @@ class Schema:
                                  "categorical (category, object, string, bool): convert it or drop it")
         return cls(tuple(numeric), tuple(categorical), target)
 
-    def check(self, frame, what: str = "table") -> pd.DataFrame:
-        """frame must have exactly the schema's columns with fitting dtypes; returns it in schema order."""
-        if not isinstance(frame, pd.DataFrame):
+    def check(self, frame, what: str = "table"):
+        """frame (a DataFrame) must have exactly the schema's columns with fitting dtypes; returns it in
+        schema order."""
+        pdt = pandas().api.types
+        if not isinstance(frame, pandas().DataFrame):
             raise TypeError(f"{what} must be a pandas DataFrame, got {type(frame).__name__}")
         missing = [c for c in self.columns if c not in frame.columns]
         extra = [c for c in frame.columns if c not in self.columns]
