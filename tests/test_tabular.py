@@ -303,3 +303,26 @@ def test_anomaly_detector_scores_the_unseen_higher():
     assert 0.8 < r["generative_auc"] <= 1 and 0.9 < r["supervised_auc"] <= 1
     with pytest.raises(ValueError, match="without a target"):
         VAEAnomalyDetector(s)
+
+
+# ------------------------------------------------------------------------------------- the figures
+
+def test_figures_draw_one_panel_per_column_and_name_what_they_show():
+    import matplotlib.pyplot as plt
+    from course_lib.tabular import plots
+    train, holdout = mixed_table(60, seed=1), mixed_table(60, seed=2)
+    fake = GaussianCopula(MIXED).fit(train).sample(60, seed=0)
+    fig = plots.marginals(train, {"copula": fake}, MIXED, ncols=4)
+    shown = [ax for ax in fig.axes if ax.axison]
+    assert [ax.get_title() for ax in shown] == list(MIXED.columns)
+    fig = plots.associations(train, {"copula": fake, "copies": train}, MIXED)
+    titles = [ax.get_title() for ax in fig.axes[:3]]
+    assert titles[0] == "real" and "assoc_diff 0.000" in titles[2]
+    ax = plots.dcr_histogram(evaluate.privacy(train, holdout, train, MIXED))
+    assert "membership AUC 1.00" == ax.get_title()
+    result = {"generative_roc": ([0, 0.5, 1], [0, 0.9, 1]), "supervised_roc": ([0, 1], [0, 1]),
+              "generative_auc": 0.9, "supervised_auc": 0.5}
+    ax = plots.roc_curves(result)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["VAE on normal rows only (AUC 0.900)",
+                                                                  "logistic regression, labels (AUC 0.500)"]
+    plt.close("all")
