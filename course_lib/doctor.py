@@ -66,7 +66,7 @@ def check_datasets() -> list[Check]:
             obj = data.load(info.name, split="all") if info.kind != "toy2d" else data.load(info.name, n=10)
             size = len(obj.x) if info.kind == "toy2d" else len(obj)
             unit = {"images": "images", "text": "characters", "names": "names",
-                    "captioned": "captioned images", "records": "records"}.get(info.kind, "points")
+                    "captioned": "captioned images", "records": "records", "table": "rows"}.get(info.kind, "points")
             out.append(Check(f"data:{info.name}", True,
                              f"{size:,} {unit} in {time.perf_counter() - start:.1f}s ({info.source})"))
         except Exception as exc:  # report every failure, never stop the check list

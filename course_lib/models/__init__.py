@@ -25,6 +25,10 @@ The family protocol, which every family in FAMILIES follows (tests/test_protocol
   a clear error instead of ignoring them;
 - `genai-course train FAMILY` and `genai-course sample CKPT` through `course_lib.recipes.<family>`.
 
+`tabular_vae` (notebook 11: mixed tables, one likelihood head per column type) keeps the config, `sample`
+(encoded rows) and `labels`-refusal parts but is not in FAMILIES: it is trained and decoded to tables through
+course_lib.tabular (fit(table), sample(n, seed) -> DataFrame), with no `genai-course train` adapter yet.
+
 The image-text families of notebook 08 in IMAGE_TEXT, clip (contrastive embeddings) and captioner
 (image -> caption), generate nothing from noise, so they have neither `sample` nor `labels` nor `nll`; they
 keep the rest: from_config/config_dict (unknown keys named), checkpoints, and `genai-course train`. The
