@@ -99,6 +99,10 @@ MISTAKES = {
                       "expect": "not the mean over rows"},
     "constant_column_divides_by_zero": {"cell": "closest_record_distances", "replace": [(
         "(std if std > 0 else 1.0)", "std")], "expect": "constant in train"},
+    "categories_from_all_tables": {"cell": "closest_record_distances", "replace": [(
+        "categories = pd.unique(train[column].astype(object))",
+        "categories = pd.unique(pd.concat([train[column], records[column], reference[column]]).astype(object))")],
+        "expect": "train's categories only"},
     "no_column_check": {"cell": "closest_record_distances", "replace": [(
         "        if missing:\n            raise ValueError", "        if False:\n            raise ValueError")],
         "expect": "naming it"},
