@@ -25,7 +25,7 @@ from course_lib.chem import metrics
 from course_lib.data.molecules import cleaning_report
 from course_lib.recipes import smiles as recipe
 
-SECONDS, N_SAMPLES, TEMPERATURE = 150.0, 10_000, 1.0
+SECONDS, N_SAMPLES, TEMPERATURE, AUGMENT = 150.0, 10_000, 0.7, False
 CLIMB = dict(rounds=6, samples_per_round=500, keep_top=100, steps_per_round=40)
 
 
@@ -45,7 +45,7 @@ def main() -> int:
     climb = dict(rounds=1, samples_per_round=30, keep_top=5, steps_per_round=2) if fast else CLIMB
     tiny = dict(n_layer=1, n_embd=32, n_head=2) if fast else {}
 
-    model, tok, hist = recipe.train_smiles_gpt(train, seconds=seconds, seed=0, **tiny)
+    model, tok, hist = recipe.train_smiles_gpt(train, seconds=seconds, seed=0, augment=AUGMENT, **tiny)
     train_info = {"train_s": round(hist.seconds, 1), "steps": len(hist.steps), "final_loss": round(hist.loss[-1], 3),
                   "load_avg_1min": load_avg()}
     print(train_info, flush=True)
@@ -68,7 +68,8 @@ def main() -> int:
 
     t0 = time.perf_counter()
     climbed = copy.deepcopy(model)
-    history = recipe.hill_climb(climbed, tok, train, recipe.qed_score, seed=0, **climb)
+    history = recipe.hill_climb(climbed, tok, train, recipe.qed_score, seed=0, temperature=TEMPERATURE,
+                                 augment=AUGMENT, **climb)
     climb_s = round(time.perf_counter() - t0, 1)
     for h in history:
         rows.append({"set": f"hill climb (QED) round {h['round']}", **rounded(h)})
@@ -97,7 +98,7 @@ def main() -> int:
         f"course_lib.chem.clean to {report.kept:,} ({', '.join(f'{k} {v}' for k, v in report.as_dict().items())}); "
         f"scaffold split train {sizes['train']:,} / val {sizes['val']:,} / test {sizes['test']:,}.",
         f"Training: course_lib.recipes.smiles.train_smiles_gpt, {seconds:.0f} s on 1 CPU thread, seed 0, "
-        f"augment={recipe.DEFAULTS.get('augment', True)}, stopped by {hist.stopped_by} after {len(hist.steps)} steps; GPT "
+        f"augment={AUGMENT} (canonical SMILES only), stopped by {hist.stopped_by} after {len(hist.steps)} steps; GPT "
         f"{cfg.n_layer} layers, {cfg.n_head} heads, {cfg.n_embd} wide, context {cfg.block_size} tokens, "
         f"{model.num_params():,} parameters, batch {recipe.DEFAULTS['batch_size']} molecules, {tok.vocab_size} tokens.",
         f"Sampling: {n_samples:,} SMILES at temperature {TEMPERATURE} (no top-k), recipes.smiles.sample_smiles, seed 0.",
@@ -105,7 +106,7 @@ def main() -> int:
         "held-out test set, snn_train against training; IntDiv1 excludes the diagonal; the Fréchet descriptor distance "
         "is on 12 standardised RDKit descriptors, NOT the Fréchet ChemNet Distance (no installed package ships "
         "ChemNet's weights: neither fcd nor fcd_torch is installed).",
-        f"Hill climbing: recipes.hill_climb on a copy of the model, score QED, {climb}, lr 5e-4, batch 32, "
+        f"Hill climbing: recipes.hill_climb on a copy of the model, score QED, {climb}, temperature {TEMPERATURE}, lr 5e-4, batch 32, "
         f"{climb_s} s in all; round 0 is the model before fine-tuning.",
         f"Timings under load: 1-minute load average {train_info['load_avg_1min']} at the end of training (2 cores "
         "shared with other jobs); steps are the comparable figure.",

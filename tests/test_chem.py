@@ -290,3 +290,36 @@ def test_hill_climb_reports_every_round_and_fine_tunes_towards_the_score(molecul
     assert any(not torch.equal(v, before[k]) for k, v in model.state_dict().items())
     with pytest.raises(ValueError, match="keep_top must be a positive int"):
         hill_climb(model, tok, molecules["train"][:30], keep_top=0)
+
+
+# ----------------------------------------------------------------------------- the zoo's smiles-gpt
+
+def test_the_training_script_trains_and_checks_the_smiles_entry(tmp_path, monkeypatch):
+    """scripts/train_pretrained.py's smiles-gpt entry through `genai-course train gpt --dataset molecules`, 20 steps:
+    a float16 file, the zoo's loader and tokenizer, and the check figures rerun on the shipped file."""
+    import importlib.util
+    import pathlib
+    from course_lib import pretrained
+    from course_lib.pretrained import registry
+    root = pathlib.Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("train_pretrained", root / "scripts" / "train_pretrained.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    monkeypatch.setattr(registry, "weights_dir", lambda: tmp_path)
+    monkeypatch.setattr(registry, "_ENTRIES", dict(registry._ENTRIES))
+    from course_lib.pretrained import evaluate_smiles
+    monkeypatch.setattr(evaluate_smiles, "N_FULL", 60)                  # seconds, not the zoo's 2,000 samples
+    threads = torch.get_num_threads()
+    try:
+        entry, row = script.train_one("smiles-gpt", script.RECIPES["smiles-gpt"], tmp_path, steps=20)
+    finally:
+        torch.set_num_threads(threads)
+    assert entry["training"]["command"].startswith("genai-course train gpt --dataset molecules --steps 20 --seed 0")
+    assert entry["family"] == "gpt" and "BSD" in entry["data_licence"] and entry["training"]["steps"] == 20
+    assert {"validity", "uniqueness", "novelty", "intdiv1", "heldout_loss_nats_per_token"} <= set(entry["metrics"])
+    again = pretrained.evaluate("smiles-gpt", "check")
+    assert again["valid_of_100"]["value"] == entry["check"]["valid_of_100"]["value"]
+    assert again["heldout_loss_nats_per_token"]["value"] == pytest.approx(
+        entry["check"]["heldout_loss_nats_per_token"]["value"], rel=1e-3)
+    tok = pretrained.tokenizer("smiles-gpt")
+    assert isinstance(tok, SmilesTokenizer) and pretrained.load("smiles-gpt", device="cpu").config.vocab_size == tok.vocab_size
