@@ -102,7 +102,7 @@ def main() -> int:
         f"Training: course_lib.recipes.smiles.train_smiles_gpt, {seconds:.0f} s on 1 CPU thread, seed 0, "
         f"augment={AUGMENT} (canonical SMILES only), stopped by {hist.stopped_by} after {len(hist.steps)} steps; GPT "
         f"{cfg.n_layer} layers, {cfg.n_head} heads, {cfg.n_embd} wide, context {cfg.block_size} tokens, "
-        f"{model.num_params():,} parameters, batch {recipe.DEFAULTS['batch_size']} molecules, {tok.vocab_size} tokens.",
+        f"{model.num_params():,} parameters, batch {recipe.DEFAULTS['batch_size']} molecules, a vocabulary of {tok.vocab_size} tokens.",
         f"Sampling: {n_samples:,} SMILES at temperature {TEMPERATURE} (no top-k), recipes.smiles.sample_smiles, seed 0.",
         "Metrics: course_lib.chem.metrics (definitions in its docstring, MOSES's): snn and scaffold_sim against the "
         "held-out test set, snn_train against training; IntDiv1 excludes the diagonal; the Fréchet descriptor distance "
