@@ -5,6 +5,7 @@ MLP) use `from_words`, which reserves id 0 for a boundary character "." that mar
 the end of a word, so "emma" is modelled as ".emma." and a model learns when a name ends.
 BPETokenizer (byte-level byte-pair encoding, notebook 05) learns merges of frequent adjacent tokens.
 WordTokenizer maps the closed vocabulary of generated captions (course_lib.data's captioned sets) to ids.
+SmilesTokenizer splits molecules written as SMILES into atoms, bonds and ring labels (notebook 11).
 """
 from __future__ import annotations
 
@@ -345,10 +346,98 @@ class WordDigitTokenizer:
         return "".join(self.itos[int(i)] for i in ids)
 
 
+class SmilesTokenizer:
+    """SMILES split the field's way (the regular expression of Schwaller et al. 2019, used by MOSES): a
+    bracket atom ("[nH]", "[N+]", "[O-]") and a two-letter element (Cl, Br) are one token each, every other
+    character one token. Three special tokens come first: <pad> (id 0, after the end), <bos> (id 1, where
+    every sample starts) and <eos> (id 2, where a sample stops), so a model learns how long a molecule is.
+
+    >>> tok = SmilesTokenizer.from_smiles(["CCl", "c1cc[nH]c1"])
+    >>> tok.split("c1cc[nH]c1Cl")
+    ['c', '1', 'c', 'c', '[nH]', 'c', '1', 'Cl']
+    >>> tok.decode(tok.encode("CCl", bos=True, eos=True))
+    'CCl'
+    """
+    PATTERN = _re.compile(r"(\[[^\]]+]|Br?|Cl?|N|O|S|P|F|I|b|c|n|o|s|p|\(|\)|\.|=|#|-|\+|\\|/|:|~|@|\?|>|\*|\$|%[0-9]{2}|[0-9])")
+    SPECIALS = ("<pad>", "<bos>", "<eos>")
+    PAD, BOS, EOS = 0, 1, 2
+
+    def __init__(self, tokens):
+        tokens = sorted(set(tokens) - set(self.SPECIALS))
+        self.itos = dict(enumerate(list(self.SPECIALS) + tokens))
+        self.stoi = {t: i for i, t in self.itos.items()}
+
+    @classmethod
+    def split(cls, smiles: str) -> list[str]:
+        """SMILES -> its tokens; a character the pattern cannot place is a ValueError naming it."""
+        if not isinstance(smiles, str):
+            raise TypeError(f"expected a SMILES str, got {type(smiles).__name__}")
+        parts = cls.PATTERN.findall(smiles)
+        if "".join(parts) != smiles:
+            pos = next((i for i, (a, b) in enumerate(zip("".join(parts), smiles)) if a != b), len("".join(parts)))
+            raise ValueError(f"SMILES {smiles!r} has a character no SMILES token matches at position {pos}: "
+                             f"{smiles[pos]!r}")
+        return parts
+
+    @classmethod
+    def from_smiles(cls, smiles) -> "SmilesTokenizer":
+        """The specials, then every token of the SMILES, sorted, plus the ring-closure digits 1-9 (a random
+        spelling of a training molecule may need more ring labels open at once than its canonical one)."""
+        if isinstance(smiles, str):
+            raise TypeError("smiles must be a list of SMILES strings, got a single str (wrap it in a list)")
+        tokens = {t for s in smiles for t in cls.split(s)}
+        return cls(tokens | set("123456789"))
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.itos)
+
+    def __len__(self) -> int:
+        return self.vocab_size
+
+    def encode(self, smiles: str, *, bos: bool = False, eos: bool = False) -> list[int]:
+        """SMILES -> ids, with <bos> in front and <eos> at the end when asked; an unknown token is a ValueError."""
+        try:
+            ids = [self.stoi[t] for t in self.split(smiles)]
+        except KeyError as err:
+            raise ValueError(f"SMILES token {err.args[0]!r} is not in the vocabulary ({self.vocab_size} tokens)") from None
+        return [self.BOS] * bos + ids + [self.EOS] * eos
+
+    def decode(self, ids) -> str:
+        """ids -> SMILES: a leading <bos> is skipped and the text ends at the first <eos> or <pad>
+        (a 1-D tensor/array works too)."""
+        out = []
+        for t in _look_up(ids, self.itos):
+            if t in ("<eos>", "<pad>"):
+                break
+            if t != "<bos>":
+                out.append(t)
+        return "".join(out)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, SmilesTokenizer) and self.itos == other.itos
+
+    def __repr__(self) -> str:
+        return f"SmilesTokenizer(vocab_size={self.vocab_size})"
+
+    def save(self, path) -> Path:
+        """Write the vocabulary as JSON, atomically."""
+        return _save_json(path, {"type": "SmilesTokenizer", "tokens": [self.itos[i] for i in range(3, self.vocab_size)]})
+
+    @classmethod
+    def load(cls, path) -> "SmilesTokenizer":
+        return _load_json(path, cls)
+
+    @classmethod
+    def _from_payload(cls, payload: dict) -> "SmilesTokenizer":
+        return cls(payload["tokens"])
+
+
 def tokenizer_from_meta(meta: dict):
     """Rebuild the tokenizer a GPT checkpoint was trained with (stored as plain lists in its meta by
     `genai-course train gpt`: {"type": "char", "chars": [...]} or {"type": "bpe", "merges": [...]}; by
-    `genai-course train data_to_text`: {"type": "word_digit", "tokens": [...]})."""
+    `genai-course train data_to_text`: {"type": "word_digit", "tokens": [...]}; by recipes.smiles:
+    {"type": "smiles", "tokens": [...]})."""
     tok = meta.get("tokenizer") or {}
     if tok.get("type") == "char":
         return CharTokenizer(tok["chars"])
@@ -356,7 +445,9 @@ def tokenizer_from_meta(meta: dict):
         return BPETokenizer(tok["merges"])
     if tok.get("type") == "word_digit":                      # data-to-text (course_lib.recipes.data_to_text)
         return WordDigitTokenizer(tok["tokens"])
-    raise ValueError(f"checkpoint meta has no usable tokenizer (expected type 'char', 'bpe' or 'word_digit'), "
+    if tok.get("type") == "smiles":                          # molecules (course_lib.recipes.smiles)
+        return SmilesTokenizer(tok["tokens"])
+    raise ValueError(f"checkpoint meta has no usable tokenizer (expected type 'char', 'bpe', 'word_digit' or 'smiles'), "
                      f"got {tok!r}")
 
 

@@ -11,7 +11,11 @@ from .registry import DatasetInfo, ImageData, UnknownDatasetError, available, in
 from .toy2d import Toy2D
 from .captioned import CaptionedData, CaptionGrammar
 from .download import DownloadError, fetch
+<<<<<<< HEAD
 from . import bundled, toy2d, remote, mnist_captions, shapes, essen, stocks, flchain, breast_cancer  # noqa: F401  (importing them registers their datasets)
+=======
+from . import bundled, toy2d, remote, mnist_captions, shapes, essen, stocks, molecules  # noqa: F401  (importing them registers their datasets)
+>>>>>>> wip-chem
 
 __all__ = ["load", "available", "info", "names", "fetch", "DatasetInfo", "ImageData", "Toy2D", "CaptionedData", "CaptionGrammar",
            "UnknownDatasetError", "DownloadError"]

@@ -26,7 +26,7 @@ class DatasetInfo:
     """What a dataset is, so `data.available()` can print a table a student can choose from."""
 
     name: str
-    kind: str  # "images" | "text" | "names" | "toy2d" | "captioned" | "music" | "records" | "table"
+    kind: str  # "images" | "text" | "names" | "toy2d" | "captioned" | "music" | "records" | "table" | "molecules"
     description: str
     license: str
     source: str  # "bundled: <package>" | "download"
@@ -61,7 +61,7 @@ class ImageData:
 
 _LOADERS: dict[str, Callable] = {}
 _INFOS: dict[str, DatasetInfo] = {}
-_KINDS = ("images", "text", "names", "toy2d", "captioned", "music", "records", "table")
+_KINDS = ("images", "text", "names", "toy2d", "captioned", "music", "records", "table", "molecules")
 
 
 def register(info: DatasetInfo, loader: Callable) -> None:
@@ -104,7 +104,8 @@ def check_split(name: str, split, splits) -> None:
 def load(name: str, split: str = "train", **kwargs):
     """Load a dataset by name: images -> ImageData, text -> str, names -> list[str], toy2d -> Toy2D,
     captioned -> CaptionedData, music -> list of course_lib.music.abc.Tune,
-    records -> a list of dataclass records (stocks: WeekRecord), table -> a pandas DataFrame (flchain)."""
+    records -> a list of dataclass records (stocks: WeekRecord), table -> a pandas DataFrame (flchain),
+    molecules -> list of canonical SMILES."""
     meta = info(name)
     check_split(name, split, meta.splits)
     loader = _LOADERS[name]

@@ -10,6 +10,7 @@
     flow = pretrained.load("digits-flow")           # flow matching on digits-diffusion's network (notebook 07)
     model = pretrained.load_or_train("digits-flow", train_tiny)  # the zoo's; COURSE_FAST=1: train_tiny() live
     run = pretrained.load_d2t_run("stocks-reports")  # data-to-text as a recipes.data_to_text.Run for its `generate`
+    gpt = pretrained.load("smiles-gpt"); tok = pretrained.tokenizer("smiles-gpt")   # molecules (notebook 11)
 
 The weights ship as float16 inside course checkpoints (course_lib.checkpoints.read works on them) with a
 manifest (weights/manifest.json) of SHA-256s and recorded figures; `python scripts/train_pretrained.py`
@@ -20,12 +21,14 @@ from .builders import BUILDERS, register_builder
 from .evaluate import EVALUATORS, evaluate, evaluate_model
 from .evaluate_multimodal import MULTIMODAL
 from .evaluate_d2t import DATA_TO_TEXT
+from .evaluate_smiles import SMILES
 from .loading import (PretrainedError, checkpoint, latent_mixture, load, load_d2t_run, load_or_train, tokenizer,
                       weights_file)
 from .registry import Catalogue, Entry, UnknownModelError, available, info, names, register, unregister
 
 EVALUATORS.update(MULTIMODAL)                      # clip, t2i, captioner (notebook 08)
 EVALUATORS.update(DATA_TO_TEXT)                    # stocks-reports (notebook 10)
+EVALUATORS.update(SMILES)                          # smiles-gpt: family gpt on molecules (notebook 11)
 
 __all__ = ["available", "load", "load_or_train", "load_d2t_run", "tokenizer", "latent_mixture", "checkpoint", "info", "names", "register",
            "unregister", "register_builder", "evaluate", "evaluate_model", "Entry", "Catalogue",

@@ -142,10 +142,11 @@ def evaluate_model(model, entry, meta: dict, kind: str = "check") -> dict:
     """The figures of `model` (built from `entry`, with its checkpoint `meta`) at evaluation `kind`."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    if entry.family not in EVALUATORS:
+    key = f"{entry.family}:{entry.dataset}"              # a family on a dataset of its own kind (gpt:molecules)
+    if key not in EVALUATORS and entry.family not in EVALUATORS:
         raise KeyError(f"no evaluator for family {entry.family!r}; known: {sorted(EVALUATORS)}")
     model.eval()
-    return EVALUATORS[entry.family](model, entry, meta, kind)
+    return EVALUATORS.get(key, EVALUATORS.get(entry.family))(model, entry, meta, kind)
 
 
 def evaluate(name: str, kind: str = "check", device="cpu") -> dict:
