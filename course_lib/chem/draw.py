@@ -13,4 +13,7 @@ def grid(smiles, *, n: int = 12, per_row: int = 4, size: int = 180, legends=None
     legends = [f"QED {QED.qed(m):.2f}" for m in mols] if legends is None else [str(x) for x in legends][:len(mols)]
     if len(legends) != len(mols):
         raise ValueError(f"need one legend per molecule drawn ({len(mols)}), got {len(legends)}")
-    return Draw.MolsToGridImage(mols, molsPerRow=per_row, subImgSize=(size, size), legends=legends, returnPNG=False)
+    options = Draw.MolDrawOptions()
+    options.drawMolsSameScale = False    # each molecule fills its cell: one long chain would shrink every other
+    return Draw.MolsToGridImage(mols, molsPerRow=per_row, subImgSize=(size, size), legends=legends, returnPNG=False,
+                                drawOptions=options)

@@ -53,13 +53,17 @@ def associations(real, fakes: dict, schema: Schema):
     plt = _plt()
     enc = TableEncoder(schema, "standard").fit(real)
     tables = {"real": real, **fakes}
-    fig, axes = plt.subplots(1, len(tables), figsize=(3.4 * len(tables), 3.4), dpi=80, squeeze=False)
+    fig, axes = plt.subplots(1, len(tables), figsize=(4.6 * len(tables), 4.8), dpi=80, squeeze=False)
     for ax, (name, t) in zip(axes[0], tables.items()):
         im = ax.imshow(evaluate.association_matrix(t, enc), vmin=-1, vmax=1, cmap="RdBu_r")
         diff = "" if name == "real" else f"\nassoc_diff {evaluate.association_difference(real, t, schema):.3f}"
         ax.set_title(name + diff, fontsize=9)
-        ax.set_xticks([s.start for s in enc.spans], [s.name for s in enc.spans], rotation=90, fontsize=6)
-        ax.set_yticks([s.start for s in enc.spans], [s.name for s in enc.spans], fontsize=6)
+        middles = [(s.start + s.stop - 1) / 2 for s in enc.spans]        # one label per original column
+        ax.set_xticks(middles, [s.name for s in enc.spans], rotation=90, fontsize=7)
+        ax.set_yticks(middles, [s.name for s in enc.spans] if ax is axes[0][0] else [], fontsize=7)
+        for s in enc.spans[1:]:                                         # lines between original columns
+            ax.axhline(s.start - 0.5, color="0.6", lw=0.4)
+            ax.axvline(s.start - 0.5, color="0.6", lw=0.4)
     fig.colorbar(im, ax=list(axes[0]), shrink=0.8)
     return fig
 
