@@ -190,7 +190,7 @@ def hill_climb(model: GPT, tok: SmilesTokenizer, train_smiles, score_fn=qed_scor
     for name, v in (("rounds", rounds), ("samples_per_round", samples_per_round), ("keep_top", keep_top),
                     ("steps_per_round", steps_per_round)):
         if isinstance(v, bool) or not isinstance(v, int) or v < (0 if name == "rounds" else 1):
-            raise ValueError(f"{name} must be a positive int, got {v!r}")
+            raise ValueError(f"{name} must be a {'non-negative' if name == 'rounds' else 'positive'} int, got {v!r}")
     opt = {**DEFAULTS, "lr": lr, "batch_size": batch_size, "warmup": 0, "min_lr_frac": 0.1}
     best: dict[str, float] = {}
     history = []
