@@ -79,8 +79,8 @@ RECIPES = {
                     "posts and scripts from a record, delexicalised (placeholders filled from the record)"),
     # notebook 11: benchmarks/healthcare_molecules.py's model and budget as steps (course_lib.recipes.smiles)
     "smiles-gpt": dict(
-        family="gpt", dataset="molecules", steps=2000,
-        options={"n_layer": 2, "n_embd": 96, "lr": 0.003, "augment": False, "temperature": 0.7},
+        family="gpt", dataset="molecules", steps=5000,
+        options={"n_layer": 2, "n_embd": 96, "lr": 0.003, "batch_size": 32, "augment": False, "temperature": 0.7},
         description="SMILES GPT (2 layers, 96 wide, one molecule per sequence) on the NCI and WEHI molecules of the "
                     "RDKit wheel, canonical SMILES; sample at temperature 0.7"),
 }
