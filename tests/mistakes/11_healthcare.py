@@ -38,8 +38,16 @@ MISTAKES = {
         "expect": "empty sample list"},
     "smiles_metrics_imports_library": {"cell": "smiles_metrics", "code": (
         "def smiles_metrics(samples, training):\n"
-        "    from course_lib import chem\n"
-        "    return chem.smiles_metrics(samples, training)"), "expect": "course_lib"},
+        "    from course_lib.chem import metrics\n"
+        "    return {'validity': metrics.validity(samples), 'uniqueness': metrics.uniqueness(samples),\n"
+        "            'novelty': metrics.novelty(samples, training)}"), "expect": "course_lib"},
+    "tstr_auc_imports_library": {"cell": "tstr_auc", "code": (
+        "def tstr_auc(synthetic, real_train, real_test, target):\n"
+        "    from course_lib.tabular import Schema\n"
+        "    from course_lib.tabular import evaluate\n"
+        "    schema = Schema.infer(real_train, target=target)\n"
+        "    scores = evaluate.utility(real_train, real_test, synthetic, schema)\n"
+        "    return scores['tstr_auc'], scores['trtr_auc']"), "expect": "course_lib"},
     # (b) tstr_auc
     "tstr_tested_on_synthetic": {"cell": "tstr_auc", "replace": [(
         "    def auc_on_real_test(train):", "    def auc_on_real_test(train, test=real_test):"),
