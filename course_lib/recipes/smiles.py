@@ -30,6 +30,11 @@ uniqueness 93.5%, Fréchet descriptor distance 7.8; batch 32, 5,053 steps (1.0):
 In 150 s a smaller model that takes more steps wins, and randomized SMILES did not pay off yet (they help
 over longer training: Arús-Pous et al. trained for hours); the benchmark and the zoo train on canonical
 SMILES (augment=False) and sample at T=0.7.
+Where the invalid samples come from (the zoo model, 3,000 samples at T=0.7, seed 0): 462 invalid, 195 of them
+syntax errors (RDKit cannot even read them: an unclosed ring or branch, a ring label reused) and 267 chemistry
+errors (valence, aromaticity). A tried and dropped sampler that forbade <eos> while a branch or ring was open and
+`)` with no open branch fixed 77 of the 195 (validity 84.6% -> 85.8%): a row kept from ending mostly wanders on
+until the context is full, which is invalid in another way.
 """
 from __future__ import annotations
 
