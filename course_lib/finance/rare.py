@@ -98,13 +98,18 @@ def smote_interpolate(X_min, n_new: int, k: int = 5, generator=None) -> np.ndarr
 def average_precision(y, scores) -> float:
     """PR-AUC as average precision: sum over distinct thresholds of (R_n - R_{n-1}) * P_n, scores tied at a
     threshold entering together (the step-wise area scikit-learn's average_precision_score computes)."""
+    recall, precision = _pr_steps(y, scores)
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
+def _pr_steps(y, scores) -> tuple[np.ndarray, np.ndarray]:
+    """(recall, precision) when flagging score >= t, for each distinct score t from the highest down."""
     y, s = _labels_scores(y, scores)
     order = np.argsort(-s, kind="mergesort")
     y, s = y[order], s[order]
     last = np.r_[np.flatnonzero(np.diff(s)), len(s) - 1]                  # last index of each distinct score
     tp = np.cumsum(y)[last]                                               # true positives flagged at score >= t
-    precision, recall = tp / (last + 1), tp / y.sum()
-    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+    return tp / y.sum(), tp / (last + 1)
 
 
 def recall_at_fpr(y, scores, fpr: float = FPR) -> float:
@@ -222,7 +227,8 @@ def fit_approach(approach: str, train, schema, positive, *, C: float = 1.0, seed
                  vae_steps: int | None = None, vae_mode: str = "minority") -> Detector:
     """One approach, one C: resample (or weight) the training table, fit the logistic regression."""
     from course_lib.tabular.encoding import TableEncoder
-    encoder = TableEncoder(_features_schema(schema), numeric="standard").fit(train[list(_features_schema(schema).columns)])
+    feats = _features_schema(schema)
+    encoder = TableEncoder(feats, numeric="standard").fit(train[list(feats.columns)])
     X, y, cw = resampled(approach, train, schema, positive, encoder, seed=seed, vae_steps=vae_steps, vae_mode=vae_mode)
     return Detector(approach, encoder, _logreg(C, cw).fit(X, y), C)
 
@@ -232,12 +238,12 @@ def tune(approach: str, train, schema, positive, *, grid=C_GRID, folds: int = 5,
     """The C of `grid` with the best pooled out-of-fold average precision (stratified `folds`-fold CV on the
     training table only; each fold resampled from its own training rows). Returns (best C, {C: AP})."""
     from sklearn.model_selection import StratifiedKFold
+    from course_lib.tabular.encoding import TableEncoder
+    feats = _features_schema(schema)
     y = binary_target(train, schema.target, positive)
     oof = {C: np.zeros(len(train)) for C in grid}
     for k, (fit_rows, val_rows) in enumerate(StratifiedKFold(folds, shuffle=True, random_state=seed).split(train, y)):
         part = train.iloc[fit_rows].reset_index(drop=True)
-        from course_lib.tabular.encoding import TableEncoder
-        feats = _features_schema(schema)
         encoder = TableEncoder(feats, numeric="standard").fit(part[list(feats.columns)])
         X, yr, cw = resampled(approach, part, schema, positive, encoder, seed=seed + k, vae_steps=vae_steps,
                               vae_mode=vae_mode)
@@ -296,12 +302,8 @@ def results_table(results: dict, *, fpr: float = FPR, n_boot: int | None = None,
 
 def pr_curve(y, scores) -> tuple[np.ndarray, np.ndarray]:
     """(recall, precision) at each distinct threshold, highest score first."""
-    y, s = _labels_scores(y, scores)
-    order = np.argsort(-s, kind="mergesort")
-    y, s = y[order], s[order]
-    last = np.r_[np.flatnonzero(np.diff(s)), len(s) - 1]
-    tp = np.cumsum(y)[last]
-    return np.r_[0.0, tp / y.sum()], np.r_[1.0, tp / (last + 1)]
+    recall, precision = _pr_steps(y, scores)
+    return np.r_[0.0, recall], np.r_[1.0, precision]
 
 
 def plot_comparison(results: dict, table, *, fpr: float = FPR):
