@@ -69,9 +69,7 @@ MISTAKES = {
                          "expect": "without lag 0"},
     "lags_from_zero": {"cell": "abs_return_acf", "replace": [(_RHO, "return np.array([(d[:n - k] @ d[k:]) / n / c0 for k in range(max_lag)])")],
                        "expect": "start at lag 1"},
-    "lags_shifted_by_one": {"cell": "abs_return_acf", "replace": [(
-        "    if not 1 <= max_lag < n:", "    if not 1 <= max_lag < n - 1 and max_lag != n - 1:"),
-        (_RHO, "return np.array([(d[:-k] @ d[k:]) / n / c0 if k < n else 0.0 for k in range(2, max_lag + 2)])")],
+    "lags_shifted_by_one": {"cell": "abs_return_acf", "replace": [(_RHO, "return np.array([(d[:-k] @ d[k:]) / n / c0 if k < n else 0.0 for k in range(2, max_lag + 2)])")],
         "expect": "start at lag 1"},
     "corrcoef_per_lag": {"cell": "abs_return_acf", "replace": [(
         _RHO, "return np.array([np.corrcoef(np.abs(r)[:-k], np.abs(r)[k:])[0, 1] for k in range(1, max_lag + 1)])")],
