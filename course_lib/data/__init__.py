@@ -11,7 +11,7 @@ from .registry import DatasetInfo, ImageData, UnknownDatasetError, available, in
 from .toy2d import Toy2D
 from .captioned import CaptionedData, CaptionGrammar
 from .download import DownloadError, fetch
-from . import bundled, toy2d, remote, mnist_captions, shapes, essen, stocks, flchain, breast_cancer, molecules  # noqa: F401  (importing them registers their datasets)
+from . import bundled, toy2d, remote, mnist_captions, shapes, essen, stocks, returns, flchain, breast_cancer, molecules  # noqa: F401  (importing them registers their datasets)
 
 __all__ = ["load", "available", "info", "names", "fetch", "DatasetInfo", "ImageData", "Toy2D", "CaptionedData", "CaptionGrammar",
            "UnknownDatasetError", "DownloadError"]
