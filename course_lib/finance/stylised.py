@@ -37,7 +37,9 @@ def _series(x, what: str = "returns", min_len: int = 30) -> np.ndarray:
 def hill_tail_index(returns, tail_share: float = TAIL_SHARE) -> float:
     """Hill's estimator of the tail index alpha of LOSSES (-returns): with the k = tail_share * T largest
     losses X_(1) >= ... >= X_(k) and the threshold X_(k+1), 1/alpha = mean_i log(X_(i) / X_(k+1)).
-    Smaller alpha = heavier tail (Gaussian: alpha -> infinity; equity returns: about 3)."""
+    Smaller alpha = heavier tail (Gaussian: alpha -> infinity; equity returns: about 3). k trades bias for
+    variance: on 200,000 Student-t(3) draws the top 0.5% gives about 3.0, the default top 5% about 2.5 (the
+    body of the t is not a power law yet); we keep 5% because 795 held-out days have only about 40 such losses."""
     x = -_series(returns)
     if not 0 < tail_share < 0.5:
         raise ValueError(f"tail_share must be in (0, 0.5), got {tail_share}")
