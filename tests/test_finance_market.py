@@ -160,6 +160,25 @@ def test_every_generator_samples_paths_of_the_common_shape(name, toy_returns):
     assert one.shape == (100, 30)
 
 
+class LastDay(sc.Generator):
+    """Scenarios = the last day of the history it is given: shows which days a forecast saw."""
+    name, refits = "last-day", True
+
+    def _fit(self, r):
+        self.fitted_on = len(r)
+
+    def _sample(self, h, horizon, n_paths, rng):
+        return np.broadcast_to(h[-1], (n_paths, horizon, h.shape[1])).copy()
+
+
+def test_a_rolling_forecast_never_sees_its_own_day(toy_returns):
+    gen = LastDay()
+    s = sc.rolling_scenarios(gen, toy_returns, start=700, n_paths=3, refit_every=25)
+    assert s.shape == (100, 3)
+    assert s[:, 0] == pytest.approx(sc.portfolio(toy_returns[699:799]))       # day d's scenario: day d - 1
+    assert gen.fitted_on == 775                                               # last refit: expanding window to 775
+
+
 def test_garch_forecasts_more_risk_after_a_turbulent_week(toy_returns):
     g = sc.make("garch").fit(toy_returns[:600])
     calm = np.r_[toy_returns[:600], np.zeros((5, 3))]

@@ -3,7 +3,8 @@
 Bundled datasets load offline from installed packages; larger ones are optional, checksum-verified
 downloads cached in config.data_dir()/"datasets". Captioned sets (mnist_captions, shapes, shape_pairs)
 return CaptionedData: images, captions and the attributes the captions were written from. `stocks` gives
-weekly WeekRecords (course_lib.data.stocks) for data-to-text, split by time. `flchain` gives a patient table
+weekly WeekRecords (course_lib.data.stocks) for data-to-text, split by time; `stock-returns` daily
+log-returns of AAPL, IBM and MSFT (course_lib.data.returns) for market scenarios, train 2000-2009, test 2010-2013. `flchain` gives a patient table
 (pandas DataFrame, column types in course_lib.data.flchain.SCHEMA) for synthetic patients, `breast_cancer`
 a diagnosis table for anomaly detection, `molecules` canonical SMILES (course_lib.data.molecules).
 """
