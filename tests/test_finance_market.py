@@ -217,6 +217,10 @@ def test_the_returns_gpt_trains_and_samples_conditioned_paths(toy_returns):
     bins = q.bins(toy_returns)
     back = q.decode(bins, np.random.default_rng(0))
     assert np.array_equal(q.bins(back), bins)                                           # decoded into its own bin
+    rows = {tuple(r) for r in toy_returns}
+    assert all(tuple(r) in rows for r in back)                   # every training combination: a whole training day
+    single = q.decode(bins, np.random.default_rng(0), joint=False)
+    assert np.array_equal(q.bins(single), bins) and not all(tuple(r) in rows for r in single)
     paths = sample_paths(model, q, toy_returns[:50], horizon=3, n_paths=7, seed=0)
     assert paths.shape == (7, 3, 3) and np.isin(paths[:, :, 0], toy_returns[:, 0]).all()
     gen = sc.GPTGenerator(model, q)

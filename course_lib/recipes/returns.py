@@ -4,8 +4,11 @@ Tokens: each asset's daily log-return is cut into n_bins bins at the quantiles o
 (equal counts per bin), token id = asset * n_bins + bin, and a day is written as one token per asset in a
 fixed order (AAPL, IBM, MSFT, AAPL, ...). A training example is W + 1 consecutive days (3(W + 1) tokens,
 always starting on a day boundary, so a position says which asset comes); the loss is next-token cross
-entropy. Sampling masks the logits to the asset that comes next, and a sampled bin becomes a return by
-drawing one of the training returns that fell in that bin (so the tails are real returns, not bin centres).
+entropy. Sampling masks the logits to the asset that comes next. A sampled day becomes returns by drawing a
+training day with the same three bins when one exists (60% of sampled days), else, per asset, a training
+return from that asset's bin: the tails are real returns, not bin centres. Drawing per asset always (the first
+version) weakens the dependence between assets inside the bins: on 12 paths as long as the test years, the
+median cross-correlation was 0.366 against 0.435 in the training years; whole days give 0.405.
 Conditioned on the last W days, the model gives a time-varying distribution of tomorrow's returns.
 
     model, q, hist = train_returns_gpt(data.load("stock-returns", split="train"), steps=600)
@@ -48,6 +51,9 @@ class Quantiser:
         self.edges = np.quantile(values, qs, axis=0).T                       # (A, n_bins - 1)
         bins = self.bins(values)                                             # (T, A)
         self.members = [[np.sort(values[bins[:, a] == b, a]) for b in range(n_bins)] for a in range(self.n_assets)]
+        keys = self._day_keys(bins)                                          # (T,) each day's combination
+        self.day_order = np.argsort(keys, kind="stable")                     # training days grouped by pattern
+        self.sorted_keys = keys[self.day_order]
         empty = [(a, b) for a in range(self.n_assets) for b in range(n_bins) if self.members[a][b].size == 0]
         if empty:
             raise ValueError(f"bins {empty[:3]} hold no training return: use fewer bins than {n_bins}")
@@ -67,16 +73,31 @@ class Quantiser:
         """(T, A) returns -> (T * A,) token ids, day by day, assets in column order."""
         return (self.bins(returns) + np.arange(self.n_assets) * self.n_bins).reshape(-1)
 
-    def decode(self, bins, rng: np.random.Generator) -> np.ndarray:
-        """(..., A) bin indices -> (..., A) returns, each drawn uniformly from its bin's training returns."""
+    def _day_keys(self, bins: np.ndarray) -> np.ndarray:
+        """(N, A) bin indices -> (N,) one integer per combination of bins (the day's "pattern")."""
+        return np.ravel_multi_index(tuple(bins.T), (self.n_bins,) * self.n_assets)
+
+    def decode(self, bins, rng: np.random.Generator, joint: bool = True) -> np.ndarray:
+        """(..., A) bin indices -> (..., A) returns. joint=True: a day whose combination of bins occurred in
+        training becomes one of those training days, all assets together (keeps the dependence between the
+        assets inside the bins); other days, and every day with joint=False, draw each asset's return
+        uniformly from its own bin's training returns."""
         bins = np.asarray(bins)
-        out = np.empty(bins.shape, dtype=float)
+        flat = bins.reshape(-1, self.n_assets)                                   # (N, A)
+        out = np.empty(flat.shape, dtype=float)
         for a in range(self.n_assets):
-            for b in np.unique(bins[..., a]):
-                where = bins[..., a] == b
+            for b in np.unique(flat[:, a]):
+                where = flat[:, a] == b
                 m = self.members[a][b]
-                out[..., a][where] = m[rng.integers(0, m.size, int(where.sum()))]
-        return out
+                out[where, a] = m[rng.integers(0, m.size, int(where.sum()))]
+        if joint:
+            keys = self._day_keys(flat)                                          # (N,)
+            lo = np.searchsorted(self.sorted_keys, keys, side="left")            # this pattern's training days:
+            count = np.searchsorted(self.sorted_keys, keys, side="right") - lo   # day_order[lo:lo + count]
+            seen = np.flatnonzero(count > 0)
+            pick = lo[seen] + (rng.random(seen.size) * count[seen]).astype(int)
+            out[seen] = self.values[self.day_order[pick]]
+        return out.reshape(bins.shape)
 
     def to_meta(self) -> dict:
         return {"n_bins": self.n_bins, "values": self.values.tolist()}
