@@ -103,6 +103,12 @@ def main() -> int:
              "the assets; leverage: mean corr(r_t, |r_t+k|), k = 1..10.",
              "VaR: rolling 1-day 99% of the equal-weight portfolio, positive loss; exceptions out of `days` "
              "held-out days (expected 1%); p-values of Kupiec (POF) and Christoffersen (independence).",
+             "History of the GPT row: the first run of this benchmark (same day) decoded a sampled day asset by "
+             "asset (a training return from each asset's bin); its tail index was 3.58, just outside the held-out "
+             "interval [2.18, 3.57], so that target was NOT met. The decoder now draws a whole training day with the "
+             "same three bins when one exists, chosen because per-asset draws lowered the cross-asset correlation "
+             "of the paths (0.37 against 0.43 in the training years; 0.41 with whole days); the target was seen "
+             "missed before this change, so read its 'met' with that in mind.",
              "ma_*: a 20/100-day moving-average crossover (long or flat) on each asset's price path: median total "
              "log-return and maximum drawdown; the held-out row is what it realised on 2010-2013."]
     return bench.record("finance_scenarios", title="Market scenarios on AAPL/IBM/MSFT: stylised facts, rolling 99% "
