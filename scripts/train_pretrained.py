@@ -83,6 +83,11 @@ RECIPES = {
         options={"n_layer": 2, "n_embd": 96, "lr": 0.003, "batch_size": 32, "augment": False, "temperature": 0.7},
         description="SMILES GPT (2 layers, 96 wide, one molecule per sequence) on the NCI and WEHI molecules of the "
                     "RDKit wheel, canonical SMILES; sample at temperature 0.7"),
+    # notebook 12: course_lib.recipes.returns' defaults (600 steps, about 20 s on one thread)
+    "returns-gpt": dict(
+        family="gpt", dataset="stock-returns", steps=600, options={},
+        description="GPT over quantised daily returns of AAPL, IBM, MSFT (16 bins per asset, one token per asset "
+                    "per day, context 10 days, 2 layers, 32 wide): a conditional market-scenario generator"),
 }
 
 

@@ -22,6 +22,7 @@ MULTIMODAL = ("shapes-clip", "shapes-t2i", "shapes-captioner")     # notebook 08
 STYLE = ("digits-gan-mapping",)                                     # notebook 04 (truncation trick) loads it by name
 NOTEBOOK07 = ("digits-flow",)                                       # notebook 07 compares it with digits-diffusion
 NOTEBOOK10 = ("stocks-reports",)                                    # notebook 10 writes reports with it (data-to-text)
+NOTEBOOK12 = ("returns-gpt",)                                       # notebook 12's learned market-scenario generator
 SHIPPED = [e for e in (registry.Entry(**r) for r in registry.read_manifest())]
 MB = 1_000_000
 
@@ -47,7 +48,7 @@ def assert_figures_match(got: dict, recorded: dict, name: str) -> None:
 # ----------------------------------------------------------------------------- the manifest and the files
 
 def test_the_zoo_ships_the_required_models():
-    required = set(REQUIRED) | set(MULTIMODAL) | set(STYLE) | set(NOTEBOOK07) | set(NOTEBOOK10)
+    required = set(REQUIRED) | set(MULTIMODAL) | set(STYLE) | set(NOTEBOOK07) | set(NOTEBOOK10) | set(NOTEBOOK12)
     assert required <= set(shipped_names()), f"missing from the manifest: {required - set(shipped_names())}"
     assert required <= set(pretrained.names())
     for e in SHIPPED:
@@ -73,7 +74,7 @@ def test_no_weights_file_is_left_out_of_the_manifest():
 def test_size_budgets():
     zoo = sum((WEIGHTS / pretrained.info(n).file).stat().st_size for n in REQUIRED)
     assert zoo <= 15 * MB, f"the issue's zoo entries weigh {zoo / MB:.1f} MB together, over the 15 MB budget"
-    for name in MULTIMODAL + NOTEBOOK10:                             # issue 16: <= 1 MB each; the same for issue 18
+    for name in MULTIMODAL + NOTEBOOK10 + NOTEBOOK12:                # issue 16: <= 1 MB each; the same for 18 and 26
         size = (WEIGHTS / pretrained.info(name).file).stat().st_size
         assert size <= MB, f"{name} weighs {size / MB:.2f} MB, over its 1 MB budget"
     every = sorted((ROOT / "course_lib").rglob("*.pt"))
@@ -196,6 +197,16 @@ def test_the_gpt_comes_with_its_tokenizer():
     assert out.shape == (1, 26) and isinstance(tok.decode(out[0].tolist()), str)
     with pytest.raises(ValueError, match="no tokenizer"):
         pretrained.tokenizer("digits-gan")
+
+
+def test_the_returns_gpt_comes_with_its_quantiser_and_passes_its_backtest():
+    from course_lib.recipes.returns import Quantiser
+    meta = pretrained.checkpoint("returns-gpt")["meta"]
+    q = Quantiser.from_meta(meta)
+    model = pretrained.load("returns-gpt", device="cpu")
+    assert model.config.vocab_size == q.vocab_size and meta["assets"] == ["AAPL", "IBM", "MSFT"]
+    figures = pretrained.info("returns-gpt").metrics                # issue 26: passes both tests at the 5% level
+    assert figures["kupiec_p"]["value"] > 0.05 and figures["christoffersen_p"]["value"] > 0.05
 
 
 def test_the_vae_comes_with_its_latent_mixture():

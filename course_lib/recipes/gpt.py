@@ -25,7 +25,8 @@ def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: i
     tokenizer=char|bpe, bpe_vocab, n_layer, n_head, n_embd, block_size, dropout, batch_size, lr,
     min_lr_frac, warmup, and the modern block's options norm=layer|rms, pos=learned|rope, mlp=gelu|swiglu,
     n_kv_head (grouped-query attention; 0 = n_head). The learning rate warms up, then decays (cosine) over the step or time budget.
-    --dataset molecules trains a SMILES GPT instead (course_lib.recipes.smiles.cli_train, its own options)."""
+    --dataset molecules trains a SMILES GPT instead (course_lib.recipes.smiles.cli_train, its own options);
+    --dataset stock-returns a GPT over quantised daily returns (course_lib.recipes.returns.cli_train)."""
 
     from course_lib import checkpoints, config, data
     from course_lib.tokenizers import BPETokenizer, CharTokenizer
@@ -34,6 +35,9 @@ def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: i
     if dataset == "molecules":                     # one SMILES per sequence: its own recipe and options
         from course_lib.recipes import smiles
         return smiles.cli_train(dataset=dataset, seconds=seconds, steps=steps, seed=seed, out=out, options=options)
+    if dataset == "stock-returns":                 # quantised daily returns: course_lib.recipes.returns
+        from course_lib.recipes import returns
+        return returns.cli_train(dataset=dataset, seconds=seconds, steps=steps, seed=seed, out=out, options=options)
     check_options("gpt", options, DEFAULTS)
     if dataset not in TEXT_DATASETS:
         raise SystemExit(f"error: the gpt family trains on text: one of {', '.join(TEXT_DATASETS)}; got {dataset!r}")
