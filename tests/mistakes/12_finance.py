@@ -1,9 +1,8 @@
 """Assignment 12: common student mistakes (each must fail a visible check that names it) and other correct
 answers written from the task text (each must earn every point). Format: tests/mistake_runner.py.
 
-LIBRARY holds the answers that only call the course's own version. course_lib.finance is not written yet:
-the names below are placeholders, and `checks.written_here` already rejects them (it sees the import of
-course_lib inside the function without running it). Once the module exists, put its real names here."""
+LIBRARY holds the answers that only call the course's own version (course_lib.finance); `checks.written_here`
+rejects them: it sees the import of course_lib inside the function without running it."""
 
 _LOGLIK = '''        stay = (n - x) * np.log(1 - p) if n - x > 0 else 0.0
         hit = x * np.log(p) if x > 0 else 0.0
@@ -19,12 +18,17 @@ _DIAG = "np.fill_diagonal(distances, np.inf)                                 # a
 LIBRARY = {
     "kupiec_imports_library": {"cell": "kupiec_pof", "code": (
         "def kupiec_pof(exceptions, alpha):\n"
-        "    from course_lib.finance import backtests\n"
-        "    return backtests.kupiec(exceptions, alpha)"), "expect": "course_lib"},
+        "    from course_lib.finance import backtest\n"
+        "    result = backtest.kupiec(exceptions, confidence=1 - alpha)\n"
+        "    return result['lr'], result['p_value']"), "expect": "course_lib"},
     "acf_imports_library": {"cell": "abs_return_acf", "code": (
         "def abs_return_acf(returns, max_lag):\n"
         "    from course_lib.finance import stylised\n"
-        "    return stylised.abs_acf(returns, max_lag)"), "expect": "course_lib"},
+        "    return stylised.autocorrelation(np.abs(returns), lags=max_lag)"), "expect": "course_lib"},
+    "smote_imports_library": {"cell": "smote_samples", "code": (
+        "def smote_samples(X_minority, n_new, k, rng):\n"
+        "    from course_lib.finance import rare\n"
+        "    return rare.smote_interpolate(X_minority, n_new, k=k, generator=rng)"), "expect": "course_lib"},
 }
 
 MISTAKES = {
