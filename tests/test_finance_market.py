@@ -75,6 +75,11 @@ def test_lags_longer_than_the_series_are_refused():
         sf.autocorrelation(np.arange(40.0), lags=40)
 
 
+def test_a_constant_series_has_no_autocorrelation():
+    with pytest.raises(ValueError, match="constant"):
+        sf.autocorrelation(np.full(50, 0.01))
+
+
 # ----------------------------------------------------------------------------- backtests
 
 def test_kupiec_at_exactly_the_expected_rate_gives_lr_0_and_p_1():

@@ -64,6 +64,9 @@ def autocorrelation(x, lags: int = LAGS) -> np.ndarray:
         raise ValueError(f"lags must be in 1..{x.size - 1} (shorter than the series), got {lags}")
     c = x - x.mean()
     den = np.dot(c, c)
+    if den == 0:
+        raise ValueError("the series is constant: its autocorrelation is undefined (0/0); "
+                         "expected returns that vary")
     return np.array([np.dot(c[:-k], c[k:]) / den for k in range(1, lags + 1)])
 
 
