@@ -117,7 +117,7 @@ def test_exercise_runs_in_the_colab_runtime(colab, notebook):
 
 def test_apps_setup_cell_adds_the_field_libraries_and_keeps_colabs_versions(colab):
     """An application notebook's setup cell, run after the course is installed (a student moving on to
-    notebook 11): it installs the `apps` extra with releases that fit Colab's packages (scikit-survival's
+    notebook 11): it installs the `apps` extra (then loads the healthcare and finance tables and fits GJR-GARCH with arch) with releases that fit Colab's packages (scikit-survival's
     newest release wants a newer scikit-learn than Colab's) and replaces none of them."""
     from course_lib.badges import APPS_IMPORTS
     source = next(colab["content"].parent.glob("genai-course"))
@@ -125,7 +125,9 @@ def test_apps_setup_cell_adds_the_field_libraries_and_keeps_colabs_versions(cola
         msgs = k.execute(setup_cell(ROOT / "notebooks" / "10_generative_ai_for_art_music_and_writing.ipynb", source), timeout=900)
         assert errors(msgs) == [], errors(msgs)
         check = k.execute("import importlib, sys\n" + "".join(f"importlib.import_module({m!r})\n" for m in APPS_IMPORTS)
-                          + "from course_lib import data\nprint(len(data.load('flchain', split='train')))")
+                          + "from course_lib import data\nprint(len(data.load('flchain', split='train')))\n"
+                          + "print(len(data.load('credit')), len(data.load('stock-returns')))\n"
+                          + "from course_lib.finance import scenarios\nscenarios.make('gjr').fit(data.load('stock-returns').to_numpy())")
         assert errors(check) == [], errors(check)
     after = installed(colab["python"])
     changed = {n: (v, after.get(n)) for n, v in colab["before"].items() if after.get(n) != v}
