@@ -123,9 +123,10 @@ def test_tutor_picks_the_item_nearest_75_percent():
     diff = {(1, 0): -3.0, (2, 1): -1.0, (3, 3): 2.0}
     tutor = L.EloTutor(diff)                                  # skill 0: P = 0.95, 0.73, 0.12
     assert tutor.next_item() == (2, 1)
-    for _ in range(6):                                        # a run of right answers on the hardest item
-        tutor.record((3, 3), True)
-    assert tutor.skill > 1.5 and tutor.next_item() == (3, 3)
+    strong = L.EloTutor(diff, start=2.5)                      # P = 1.00, 0.97, 0.62
+    assert strong.next_item() == (3, 3)
+    strong.record((3, 3), False)                              # skill 2.5 - 0.4 * 0.62
+    assert strong.skill == pytest.approx(2.5 - 0.4 * L.expected_success(2.5, 2.0))
 
 
 def test_impossible_item_is_a_clear_error():
