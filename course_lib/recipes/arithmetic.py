@@ -1,0 +1,222 @@
+"""Training recipe for the arithmetic GPTs of notebook 13: the course GPT learns 1-3-digit addition in one of
+the three formats of course_lib.education.arithmetic (plain, reversed, scratchpad) and answers greedily.
+
+A training example is ``prompt + target + "."`` (``"358+67=" + "524" + "."`` in the reversed format), right-padded
+with ``"_"``; the loss is taken on the target and the end token only (target -1 on the prompt and the padding):
+the prompt is given, never predicted. Operands are drawn with 1 to 3 digits each (digit counts uniform, then a
+uniform number of that length), so short and long operands are seen equally often.
+
+Positions are rotary (``GPTConfig(pos="rope")``): attention sees only the offset between two tokens, so a
+model can at least be *run* on a 4- or 5-digit sum, whose tokens sit at positions no training sequence reached.
+A learned position table has no row for those positions (its untrained rows are random vectors), so a model
+with learned positions cannot even express "the digit three places back" at a new position. Whether RoPE is
+enough is measured, not assumed (the literature is mixed: Lee et al. 2023, Zhou et al. 2024).
+
+    model, tok, hist = train_arith_gpt("scratchpad", seconds=150)
+    outs = answer(model, tok, ["358+67="])                  # ['8+7+0=15;5+6+1=12;3+0+1=4;425']
+    accuracy(model, tok, "scratchpad", digits=4, n=500)     # exact match with a Wilson 95% interval
+    beyond_training(model, tok, "scratchpad", digits=7)     # the model's text next to the solver's
+
+Trials: see TRIALS below (filled in from the runs).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from course_lib.education import arithmetic as ar
+from course_lib.models.gpt import GPT, GPTConfig, KVCache
+from course_lib.models.gpt.model import sample_next
+from course_lib.tokenizers import CharTokenizer
+
+PAD, END = "_", "."
+CHARS = PAD + END + "0123456789+=;:dc"          # ":dc" for the practice generator's control codes ("d3c2:")
+DEFAULTS = dict(n_layer=2, n_head=4, n_embd=64, block_size=128, batch_size=64, lr=3e-3, warmup=100,
+                min_lr_frac=0.1, max_digits=3)
+
+
+def tokenizer() -> CharTokenizer:
+    """The character tokenizer every arithmetic model shares: "_" padding (id 0), "." end (id 1), digits, + = ; : d c."""
+    return CharTokenizer(CHARS)
+
+
+def _check_digits(digits, name: str = "digits") -> int:
+    if isinstance(digits, bool) or not isinstance(digits, int) or digits < 1:
+        raise ValueError(f"{name} must be a positive int (a number of decimal digits), got {digits!r}")
+    return digits
+
+
+def random_number(rng: np.random.Generator, digits: int) -> int:
+    """A uniform whole number with exactly `digits` digits (1 digit: 0-9)."""
+    _check_digits(digits)
+    lo = 0 if digits == 1 else 10 ** (digits - 1)
+    return int(rng.integers(lo, 10 ** digits))
+
+
+def random_pairs(n: int, rng: np.random.Generator, *, max_digits: int = 3, digits: int | None = None) -> list:
+    """n operand pairs: each operand's length uniform in 1..max_digits, or both exactly `digits` long."""
+    if digits is not None:
+        return [(random_number(rng, digits), random_number(rng, digits)) for _ in range(n)]
+    _check_digits(max_digits, "max_digits")
+    lens = rng.integers(1, max_digits + 1, size=(n, 2))
+    return [(random_number(rng, int(a)), random_number(rng, int(b))) for a, b in lens]
+
+
+def encode_pairs(texts, tok: CharTokenizer):
+    """(prompt, target) pairs -> x (B, T) input ids, y (B, T) next ids with -1 outside target + end.
+
+    T is the longest ``prompt + target + "."`` minus one; rows are right-padded with "_"."""
+    seqs = [(tok.encode(p), tok.encode(t + END)) for p, t in texts]
+    T = max(len(p) + len(t) for p, t in seqs) - 1
+    x = torch.zeros((len(seqs), T), dtype=torch.long)                            # (B, T), 0 = "_"
+    y = torch.full((len(seqs), T), -1, dtype=torch.long)                         # (B, T)
+    for row, (p, t) in enumerate(seqs):
+        ids = p + t
+        x[row, :len(ids) - 1] = torch.tensor(ids[:-1])
+        y[row, len(p) - 1:len(ids) - 1] = torch.tensor(t)                        # predict the target only
+    return x, y
+
+
+def arith_batches(fmt: str, tok: CharTokenizer, batch_size: int, *, max_digits: int = 3, seed: int = 0):
+    """A callable () -> (x, y) of fresh random sums in a format (no fixed training set: 1-3-digit sums
+    number about a million, and a fresh draw each step means no memorising)."""
+    ar.format_example(0, 0, fmt)                                                 # bad format: error here
+    rng = np.random.default_rng(seed)
+
+    def batch():
+        return encode_pairs([ar.format_example(x, y, fmt) for x, y in random_pairs(batch_size, rng,
+                                                                                   max_digits=max_digits)], tok)
+    return batch
+
+
+def train_on(batches, *, steps: int | None, seconds: float | None, seed: int, opt: dict, desc: str,
+             progress: bool = False):
+    """A fresh RoPE GPT trained on a batch callable -> (model in eval mode, fit History)."""
+    from course_lib import config
+    from course_lib.train import CosineSchedule, fit
+    if steps is None and seconds is None:
+        raise ValueError("give a budget: steps, seconds or both")
+    config.seed_everything(seed)
+    cfg = GPTConfig(vocab_size=len(CHARS), block_size=opt["block_size"], n_layer=opt["n_layer"],
+                    n_head=opt["n_head"], n_embd=opt["n_embd"], dropout=0.0, pos="rope")
+    model = GPT(cfg)
+    optimizer = model.configure_optimizer(opt["lr"], weight_decay=0.1)
+    schedule = CosineSchedule(optimizer, opt["lr"], steps=steps, seconds=seconds, warmup=opt["warmup"],
+                              floor=opt["min_lr_frac"])
+    history = fit(model, lambda m, b: m(*b)[1], batches, optimizer=optimizer, steps=steps, seconds=seconds,
+                  grad_clip=1.0, progress=progress, on_step=[schedule], desc=desc)
+    return model.eval(), history
+
+
+def options(**overrides) -> dict:
+    """DEFAULTS with overrides; an unknown name is a TypeError naming the known ones."""
+    unknown = sorted(set(overrides) - set(DEFAULTS))
+    if unknown:
+        raise TypeError(f"unknown option(s) {', '.join(unknown)}; the options are {', '.join(DEFAULTS)}")
+    return {**DEFAULTS, **overrides}
+
+
+def train_arith_gpt(fmt: str, *, steps: int | None = None, seconds: float | None = None, seed: int = 0,
+                    progress: bool = False, **overrides):
+    """Train a GPT on 1..max_digits-digit sums in a format -> (model in eval mode, tokenizer, fit History)."""
+    opt = options(**overrides)
+    tok = tokenizer()
+    batches = arith_batches(fmt, tok, opt["batch_size"], max_digits=opt["max_digits"], seed=seed)
+    model, history = train_on(batches, steps=steps, seconds=seconds, seed=seed, opt=opt,
+                              desc=f"arithmetic GPT ({fmt})", progress=progress)
+    return model, tok, history
+
+
+@torch.no_grad()
+def complete(model: GPT, tok: CharTokenizer, prompts, max_new: int | None = None, temperature: float = 0.0,
+             seed: int = 0) -> list[str]:
+    """Continuation of each prompt up to the end token "." (not included) -> list of str; greedy by default
+    (temperature 0), sampled and seeded otherwise (the practice generator needs varied items).
+
+    Prompts of the same length run together as one batch with the KV cache (no padding inside a prompt);
+    a row stops at "." or when the context is full."""
+    prompts = list(prompts)
+    if not prompts or not all(isinstance(p, str) and p for p in prompts):
+        raise ValueError("prompts must be a non-empty list of non-empty strings like '358+67='")
+    model.eval()
+    bs = model.config.block_size
+    out: list[str | None] = [None] * len(prompts)
+    by_len: dict[int, list[int]] = {}
+    for i, p in enumerate(prompts):
+        by_len.setdefault(len(p), []).append(i)
+    end = tok.stoi[END]
+    gen = torch.Generator().manual_seed(seed)
+    for length, rows in by_len.items():
+        if length >= bs:
+            raise ValueError(f"a prompt of {length} characters does not fit the model's context of {bs}")
+        idx = torch.tensor([tok.encode(prompts[i]) for i in rows], dtype=torch.long)      # (b, length)
+        budget = bs - length if max_new is None else min(max_new, bs - length)
+        cache, fresh, new = KVCache(model.config.n_layer), idx, []
+        done = torch.zeros(len(rows), dtype=torch.bool)                                 # (b,)
+        for _ in range(budget):
+            logits, _ = model(fresh, cache=cache, check_ids=False)                      # (b, t, V)
+            nxt = sample_next(logits[:, -1, :], temperature, None, None, gen)           # (b, 1)
+            new.append(nxt)
+            done |= nxt[:, 0] == end
+            if bool(done.all()):
+                break
+            fresh = nxt
+        written = torch.cat(new, dim=1).tolist() if new else [[] for _ in rows]
+        for r, ids in zip(rows, written):
+            text = tok.decode(ids)
+            out[r] = text.split(END)[0]
+    return out
+
+
+def answer(model: GPT, tok: CharTokenizer, prompts) -> list[str]:
+    """What the model writes after each prompt (greedy): the target text of its format."""
+    return complete(model, tok, prompts)
+
+
+def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """Wilson score interval for a proportion k/n (95% by default): stays inside [0, 1] and is sensible at 0 or n."""
+    if n <= 0 or not 0 <= k <= n:
+        raise ValueError(f"need 0 <= k <= n and n > 0, got k={k}, n={n}")
+    if k == 0 or k == n:                        # the closed form, without rounding noise at the edge
+        bound = n / (n + z * z)
+        return (0.0, 1 - bound) if k == 0 else (bound, 1.0)
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def accuracy(model: GPT, tok: CharTokenizer, fmt: str, *, digits: int, n: int = 500, seed: int = 1234) -> dict:
+    """Exact match (course_lib.education.arithmetic.verify) on n sums whose operands both have `digits` digits,
+    and the share whose final answer alone is right; Wilson 95% intervals. Seeded: the same sums each call."""
+    pairs = random_pairs(n, np.random.default_rng(seed + digits), digits=_check_digits(digits))
+    prompts = [ar.format_example(x, y, fmt)[0] for x, y in pairs]
+    outs = complete(model, tok, prompts)
+    exact = sum(ar.verify(p, o, fmt) for p, o in zip(prompts, outs))
+    right = sum(ar.read_answer(o, fmt) == x + y for o, (x, y) in zip(outs, pairs))
+    lo, hi = wilson(exact, n)
+    return {"format": fmt, "digits": digits, "n": n, "exact": exact / n, "exact_lo": lo, "exact_hi": hi,
+            "answer_right": right / n}
+
+
+def beyond_training(model: GPT, tok: CharTokenizer, fmt: str, *, digits: int, n: int = 5,
+                    seed: int = 7) -> list[dict]:
+    """The model's text next to the solver's on sums longer than it was trained on ("where it fails").
+
+    Each row: prompt, the model's text, the right text, the answer the model states, the true sum, whether the
+    verifier accepts it, and (scratchpad) the first column whose step differs from the exact one (None: none)."""
+    pairs = random_pairs(n, np.random.default_rng(seed + digits), digits=_check_digits(digits))
+    prompts = [ar.format_example(x, y, fmt)[0] for x, y in pairs]
+    rows = []
+    for (x, y), p, o in zip(pairs, prompts, complete(model, tok, prompts)):
+        first_wrong = None
+        if fmt == "scratchpad":
+            got, right = ar.read_steps(o) or [], ar.steps(x, y)
+            first_wrong = next((i for i in range(max(len(got), len(right)))
+                                if i >= len(got) or i >= len(right) or got[i] != right[i]), None)
+        rows.append({"prompt": p, "model": o, "solver": ar.format_example(x, y, fmt)[1],
+                     "model_answer": ar.read_answer(o, fmt), "true_sum": x + y, "verified": ar.verify(p, o, fmt),
+                     "first_wrong_column": first_wrong})
+    return rows
