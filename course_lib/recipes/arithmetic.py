@@ -220,3 +220,36 @@ def beyond_training(model: GPT, tok: CharTokenizer, fmt: str, *, digits: int, n:
                      "model_answer": ar.read_answer(o, fmt), "true_sum": x + y, "verified": ar.verify(p, o, fmt),
                      "first_wrong_column": first_wrong})
     return rows
+
+
+TASKS = (*ar.FORMATS, "practice")
+
+
+def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: int, out, options: dict) -> dict:
+    """`genai-course train gpt --dataset arithmetic --option task=scratchpad` (recipes.gpt hands arithmetic over to
+    here): train one arithmetic model and save a checkpoint (family gpt, a char tokenizer, meta task=...).
+    task: plain, reversed, scratchpad or practice (the practice generator); other options: DEFAULTS' names."""
+    from course_lib import checkpoints, config
+    from course_lib.education import practice
+    if dataset != "arithmetic":
+        raise SystemExit(f"error: the arithmetic recipe trains on generated sums, dataset 'arithmetic'; got {dataset!r}")
+    opts = dict(options)
+    task = str(opts.pop("task", "scratchpad"))
+    if task not in TASKS:
+        raise SystemExit(f"error: task must be one of {', '.join(TASKS)}; got {task!r}")
+    unknown = sorted(set(opts) - set(DEFAULTS))
+    if unknown:
+        raise SystemExit(f"error: unknown option(s) {', '.join(unknown)}; known: task, {', '.join(DEFAULTS)}")
+    opts = {k: type(DEFAULTS[k])(v) for k, v in opts.items()}
+    if steps is None and seconds is None:
+        steps = config.budget(2500, 50)
+    if task == "practice":
+        model, tok, hist = practice.train_practice_gpt(steps=steps, seconds=seconds, seed=seed, **opts)
+    else:
+        model, tok, hist = train_arith_gpt(task, steps=steps, seconds=seconds, seed=seed, **opts)
+    checkpoints.save(out, model, model.config_dict(), family="gpt", dataset=dataset, task=task,
+                     max_digits=options.get("max_digits", DEFAULTS["max_digits"]),
+                     tokenizer={"type": "char", "chars": list(CHARS)}, steps=len(hist.steps),
+                     seconds=round(hist.seconds, 1))
+    return {"parameters": model.num_params(), "steps": len(hist.steps), "seconds": round(hist.seconds, 1),
+            "train_loss (last)": round(hist.loss[-1], 4)}
