@@ -201,12 +201,28 @@ def accuracy(model: GPT, tok: CharTokenizer, fmt: str, *, digits: int, n: int = 
             "answer_right": right / n}
 
 
+@torch.no_grad()
+def token_confidence(model: GPT, tok: CharTokenizer, prompt: str, text: str) -> float:
+    """The model's mean probability of each character of ``text + "."`` after ``prompt`` (teacher forcing):
+    how sure it was of what it wrote. A high value on a wrong scratchpad is a confident error."""
+    ids = tok.encode(prompt + text + END)
+    if len(ids) - 1 > model.config.block_size:
+        raise ValueError(f"prompt + text need {len(ids) - 1} positions, the model has {model.config.block_size}")
+    model.eval()
+    x = torch.tensor([ids[:-1]])                                                       # (1, T)
+    probs = torch.softmax(model(x)[0][0], dim=-1)                                      # (T, V)
+    start = len(prompt) - 1                                                            # predicts text[0]
+    chosen = probs[torch.arange(start, len(ids) - 1), torch.tensor(ids[start + 1:])]  # (len(text) + 1,)
+    return float(chosen.mean())
+
+
 def beyond_training(model: GPT, tok: CharTokenizer, fmt: str, *, digits: int, n: int = 5,
                     seed: int = 7) -> list[dict]:
     """The model's text next to the solver's on sums longer than it was trained on ("where it fails").
 
     Each row: prompt, the model's text, the right text, the answer the model states, the true sum, whether the
-    verifier accepts it, and (scratchpad) the first column whose step differs from the exact one (None: none)."""
+    verifier accepts it, (scratchpad) the first column whose step differs from the exact one (None: none), and
+    the model's mean probability of the characters it wrote (token_confidence)."""
     pairs = random_pairs(n, np.random.default_rng(seed + digits), digits=_check_digits(digits))
     prompts = [ar.format_example(x, y, fmt)[0] for x, y in pairs]
     rows = []
@@ -218,7 +234,7 @@ def beyond_training(model: GPT, tok: CharTokenizer, fmt: str, *, digits: int, n:
                                 if i >= len(got) or i >= len(right) or got[i] != right[i]), None)
         rows.append({"prompt": p, "model": o, "solver": ar.format_example(x, y, fmt)[1],
                      "model_answer": ar.read_answer(o, fmt), "true_sum": x + y, "verified": ar.verify(p, o, fmt),
-                     "first_wrong_column": first_wrong})
+                     "first_wrong_column": first_wrong, "confidence": token_confidence(model, tok, p, o)})
     return rows
 
 
