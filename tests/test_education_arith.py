@@ -191,3 +191,19 @@ def test_check_item_release_and_audit():
     assert [i["text"] for i in pr.release(items)] == ["358+67=425"]
     with pytest.raises(ValueError, match="at least one"):
         pr.audit([])
+
+
+# ---------------------------------------------------------------------------------- where it fails (zoo model)
+
+def test_beyond_training_rows_hold_the_solver_and_the_verifier_verdict():
+    from course_lib import pretrained
+    model, tok = pretrained.load("arith-scratchpad", device="cpu"), ra.tokenizer()
+    right = ar.format_example(358, 67, "scratchpad")[1]
+    wrong = right.replace("5+6+1=12", "5+6+0=11")
+    assert ra.token_confidence(model, tok, "358+67=", right) > ra.token_confidence(model, tok, "358+67=", wrong)
+    rows = ra.beyond_training(model, tok, "scratchpad", digits=6, n=3)
+    for r in rows:
+        x, y = ar.parse_sum(r["prompt"])
+        assert r["solver"] == ar.format_example(x, y, "scratchpad")[1] and r["true_sum"] == x + y
+        assert r["verified"] == ar.verify(r["prompt"], r["model"], "scratchpad")
+        assert (r["first_wrong_column"] is None) == r["verified"] and 0 < r["confidence"] <= 1
