@@ -234,7 +234,8 @@ def beyond_training(model: GPT, tok: CharTokenizer, fmt: str, *, digits: int, n:
     """The model's text next to the solver's on sums longer than it was trained on ("where it fails").
 
     Each row: prompt, the model's text, the right text, the answer the model states, the true sum, whether the
-    verifier accepts it, (scratchpad) the first column whose step differs from the exact one (None: none), and
+    verifier accepts it, (scratchpad) the first column whose step differs from the exact one (None: none;
+    the number of columns: the steps are right and the answer is not), and
     the model's mean probability of the characters it wrote (token_confidence)."""
     pairs = random_pairs(n, np.random.default_rng(seed + digits), digits=_check_digits(digits))
     prompts = [ar.format_example(x, y, fmt)[0] for x, y in pairs]
@@ -245,6 +246,8 @@ def beyond_training(model: GPT, tok: CharTokenizer, fmt: str, *, digits: int, n:
             got, right = ar.read_steps(o) or [], ar.steps(x, y)
             first_wrong = next((i for i in range(max(len(got), len(right)))
                                 if i >= len(got) or i >= len(right) or got[i] != right[i]), None)
+            if first_wrong is None and not ar.verify(p, o, fmt):
+                first_wrong = len(right)                                # every step right, the answer not
         rows.append({"prompt": p, "model": o, "solver": ar.format_example(x, y, fmt)[1],
                      "model_answer": ar.read_answer(o, fmt), "true_sum": x + y, "verified": ar.verify(p, o, fmt),
                      "first_wrong_column": first_wrong, "confidence": token_confidence(model, tok, p, o)})
