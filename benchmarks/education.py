@@ -27,7 +27,7 @@ from course_lib.education import arithmetic as ar
 from course_lib.education import practice as pr
 from course_lib.recipes import arithmetic as ra
 
-STEPS = {"plain": 8000, "reversed": 6000, "scratchpad": 2500, "practice": 5000}   # <= ~150 s each here
+STEPS = {"plain": 6900, "reversed": 6000, "scratchpad": 2500, "practice": 5000}   # <= ~150 s each here
 N_EVAL = 1000
 N_ITEMS = 100
 LENGTHS = (3, 4, 5)

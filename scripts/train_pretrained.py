@@ -94,7 +94,7 @@ RECIPES = {
         family="gpt", dataset="arithmetic", steps=steps, options={"task": task}, data_licence=GENERATED,
         description=f"RoPE GPT (2 layers, 64 wide) on generated 1-3-digit additions, {what}")
        for task, steps, what in (
-           ("plain", 8000, "answer only: '358+67=' -> '425'"),
+           ("plain", 6900, "answer only: '358+67=' -> '425'"),
            ("reversed", 6000, "answer digits least significant first: '358+67=' -> '524'"),
            ("scratchpad", 2500, "column-by-column scratchpad then the answer: '358+67=' -> '8+7+0=15;5+6+1=12;3+0+1=4;425'"),
            ("practice", 5000, "practice items from a difficulty code: 'd3c2:' -> '358+67=425' (verify before use)"))},

@@ -26,7 +26,12 @@ counts are the comparable figure):
   plain, 150 s       (1.3)   6,952 steps, loss 0.07: 94.4% [92.0, 96.1] 3-digit; 0.0% 4- and 5-digit
   plain, 6,000 steps (3.2, 165 s): 26.9% [24.2, 29.7] 3-digit (n = 1,000): the plain answer is learnt late
                      and suddenly, so a budget 14% shorter lands before the jump (the cosine also decays sooner)
+  plain, 8,000 steps (2.8, 199 s): 91.3% 3-digit (n = 1,000), over the 150 s budget (about 173 s quiet)
+  plain, 6,900 steps: the zoo's and the benchmark's (6,952 steps took 150 s at load 1.3)
+  reversed, 6,000 steps (3.1, 106 s): 100% [99.6, 100] 3-digit (n = 1,000): at equal steps the reversed answer
+                     is learnt long before the plain one (26.9%): each digit then depends only on digits before it
   scratchpad, 2,500 steps (3.1, 177 s): 100% 3-digit; 0% 4- and 5-digit (n = 1,000): the zoo's model
+  (all three formats: 0 of 1,000 4-digit and 0 of 1,000 5-digit sums exact, Wilson interval [0, 0.4%])
 What the longer sums show: every format fails completely past 3 digits. The scratchpad model writes exactly
 three steps and stops (it learnt "a sum has at most three columns"), the others write answers of the trained
 length. RoPE lets the model run at new positions; it does not teach a procedure that the training sums never
