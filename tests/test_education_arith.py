@@ -104,3 +104,106 @@ def test_operands_must_be_whole_numbers():
         ar.steps(1.5, 3)
     with pytest.raises(ValueError, match="empty"):
         ar.answer_from_steps([])
+
+
+# ---------------------------------------------------------------------------------- the recipe (course_lib.recipes.arithmetic)
+import numpy as np                                                             # noqa: E402
+import torch                                                                   # noqa: E402
+
+from course_lib.education import practice as pr                               # noqa: E402
+from course_lib.recipes import arithmetic as ra                                # noqa: E402
+
+
+def test_encode_pairs_puts_the_loss_on_the_target_and_end_only():
+    tok = ra.tokenizer()
+    x, y = ra.encode_pairs([("12+3=", "15"), ("1+1=", "2")], tok)
+    assert x.shape == y.shape == (2, 7)                                        # "12+3=15." has 8 tokens
+    assert tok.decode(x[0].tolist()) == "12+3=15"
+    assert tok.decode([i for i in y[0].tolist() if i >= 0]) == "15."
+    assert (y[0, :4] == -1).all() and (y[1, :3] == -1).all() and (y[1, 5:] == -1).all()
+    assert tok.decode(x[1].tolist()) == "1+1=2__"         # the last token is never an input; padding "_"
+
+
+def test_random_pairs_have_the_requested_lengths_and_are_seeded():
+    pairs = ra.random_pairs(200, np.random.default_rng(0), max_digits=3)
+    lens = {ar.n_digits(v) for p in pairs for v in p}
+    assert lens == {1, 2, 3}
+    assert all(ar.n_digits(a) == ar.n_digits(b) == 4 for a, b in ra.random_pairs(20, np.random.default_rng(0), digits=4))
+    assert pairs == ra.random_pairs(200, np.random.default_rng(0), max_digits=3)
+    with pytest.raises(ValueError, match="positive int"):
+        ra.random_number(np.random.default_rng(0), 0)
+
+
+def test_wilson_interval_on_known_values():
+    lo, hi = ra.wilson(50, 100)
+    assert lo == pytest.approx(0.4038, abs=1e-4) and hi == pytest.approx(0.5962, abs=1e-4)
+    assert ra.wilson(0, 500) == (0.0, pytest.approx(3.8416 / 503.8416, rel=1e-4))
+    assert ra.wilson(500, 500)[1] == 1.0
+    with pytest.raises(ValueError, match="0 <= k <= n"):
+        ra.wilson(5, 3)
+
+
+def test_tiny_model_completes_and_accuracy_is_a_fraction_with_an_interval():
+    model, tok, hist = ra.train_arith_gpt("plain", steps=3, n_layer=1, n_embd=16, n_head=2, block_size=32)
+    assert model.config.pos == "rope" and len(hist.steps) == 3
+    outs = ra.complete(model, tok, ["1+2=", "12+34="], max_new=5)
+    assert len(outs) == 2 and all(isinstance(o, str) and "." not in o for o in outs)
+    acc = ra.accuracy(model, tok, "plain", digits=2, n=10)
+    assert 0 <= acc["exact_lo"] <= acc["exact"] <= acc["exact_hi"] <= 1
+    with pytest.raises(TypeError, match="unknown option"):
+        ra.train_arith_gpt("plain", steps=1, width=3)
+    with pytest.raises(ValueError, match="does not fit"):
+        ra.complete(model, tok, ["1" * 40])
+
+
+# ---------------------------------------------------------------------------------- practice items
+
+def test_control_codes_and_impossible_difficulties():
+    assert pr.control_code(3, 2) == "d3c2:"
+    with pytest.raises(ValueError, match="carry in 0 to 2"):
+        pr.control_code(2, 3)
+    with pytest.raises(ValueError, match="at least 1 digit"):
+        pr.control_code(0, 0)
+    with pytest.raises(TypeError):
+        pr.control_code(2.0, 1)
+    assert len(pr.training_codes(3)) == 9
+
+
+def test_sampled_items_have_the_requested_difficulty():
+    rng = np.random.default_rng(0)
+    for d, c in pr.training_codes(3):
+        for _ in range(5):
+            assert ar.difficulty(*pr.sample_item(rng, d, c)) == (d, c)
+
+
+def test_check_item_release_and_audit():
+    items = [pr.check_item("358+67=425", 3, 2),      # right key, right difficulty
+             pr.check_item("358+67=426", 3, 2),      # wrong key: the worst bug
+             pr.check_item("123+456=579", 3, 2),     # right key, no carries
+             pr.check_item("35+=1", 3, 2)]           # unreadable
+    assert [i["verified"] for i in items] == [True, False, False, False]
+    assert items[1]["difficulty_match"] and not items[1]["key_right"]
+    assert items[2]["key_right"] and items[2]["difficulty"] == (3, 0)
+    assert not items[3]["readable"]
+    a = pr.audit(items)
+    assert a["key_right"] == 0.5 and a["difficulty_match"] == 0.5 and a["verified_before"] == 0.25
+    assert a["released"] == 1 and a["released_verified"] == 1.0
+    assert [i["text"] for i in pr.release(items)] == ["358+67=425"]
+    with pytest.raises(ValueError, match="at least one"):
+        pr.audit([])
+
+
+# ---------------------------------------------------------------------------------- where it fails (zoo model)
+
+def test_beyond_training_rows_hold_the_solver_and_the_verifier_verdict():
+    from course_lib import pretrained
+    model, tok = pretrained.load("arith-scratchpad", device="cpu"), ra.tokenizer()
+    right = ar.format_example(358, 67, "scratchpad")[1]
+    wrong = right.replace("5+6+1=12", "5+6+0=11")
+    assert ra.token_confidence(model, tok, "358+67=", right) > ra.token_confidence(model, tok, "358+67=", wrong)
+    rows = ra.beyond_training(model, tok, "scratchpad", digits=6, n=3)
+    for r in rows:
+        x, y = ar.parse_sum(r["prompt"])
+        assert r["solver"] == ar.format_example(x, y, "scratchpad")[1] and r["true_sum"] == x + y
+        assert r["verified"] == ar.verify(r["prompt"], r["model"], "scratchpad")
+        assert (r["first_wrong_column"] is None) == r["verified"] and 0 < r["confidence"] <= 1

@@ -23,6 +23,7 @@ STYLE = ("digits-gan-mapping",)                                     # notebook 0
 NOTEBOOK07 = ("digits-flow",)                                       # notebook 07 compares it with digits-diffusion
 NOTEBOOK10 = ("stocks-reports",)                                    # notebook 10 writes reports with it (data-to-text)
 NOTEBOOK12 = ("returns-gpt",)                                       # notebook 12's learned market-scenario generator
+NOTEBOOK13 = ("arith-plain", "arith-reversed", "arith-scratchpad", "arith-practice")   # notebook 13's tutor models
 SHIPPED = [e for e in (registry.Entry(**r) for r in registry.read_manifest())]
 MB = 1_000_000
 
@@ -48,7 +49,7 @@ def assert_figures_match(got: dict, recorded: dict, name: str) -> None:
 # ----------------------------------------------------------------------------- the manifest and the files
 
 def test_the_zoo_ships_the_required_models():
-    required = set(REQUIRED) | set(MULTIMODAL) | set(STYLE) | set(NOTEBOOK07) | set(NOTEBOOK10) | set(NOTEBOOK12)
+    required = set(REQUIRED) | set(MULTIMODAL) | set(STYLE) | set(NOTEBOOK07) | set(NOTEBOOK10) | set(NOTEBOOK12) | set(NOTEBOOK13)
     assert required <= set(shipped_names()), f"missing from the manifest: {required - set(shipped_names())}"
     assert required <= set(pretrained.names())
     for e in SHIPPED:
@@ -74,7 +75,7 @@ def test_no_weights_file_is_left_out_of_the_manifest():
 def test_size_budgets():
     zoo = sum((WEIGHTS / pretrained.info(n).file).stat().st_size for n in REQUIRED)
     assert zoo <= 15 * MB, f"the issue's zoo entries weigh {zoo / MB:.1f} MB together, over the 15 MB budget"
-    for name in MULTIMODAL + NOTEBOOK10 + NOTEBOOK12:                # issue 16: <= 1 MB each; the same for 18 and 26
+    for name in MULTIMODAL + NOTEBOOK10 + NOTEBOOK12 + NOTEBOOK13:   # issue 16: <= 1 MB each; the same for 18, 26, 20
         size = (WEIGHTS / pretrained.info(name).file).stat().st_size
         assert size <= MB, f"{name} weighs {size / MB:.2f} MB, over its 1 MB budget"
     every = sorted((ROOT / "course_lib").rglob("*.pt"))
@@ -207,6 +208,18 @@ def test_the_returns_gpt_comes_with_its_quantiser_and_passes_its_backtest():
     assert model.config.vocab_size == q.vocab_size and meta["assets"] == ["AAPL", "IBM", "MSFT"]
     figures = pretrained.info("returns-gpt").metrics                # issue 26: passes both tests at the 5% level
     assert figures["kupiec_p"]["value"] > 0.05 and figures["christoffersen_p"]["value"] > 0.05
+
+
+def test_the_arithmetic_gpts_answer_in_their_formats_and_the_scratchpad_meets_its_target():
+    from course_lib.education import arithmetic as ar
+    from course_lib.recipes import arithmetic as ra
+    tok = pretrained.tokenizer("arith-scratchpad")
+    assert tok == ra.tokenizer() and pretrained.load("arith-plain", device="cpu").config.pos == "rope"
+    model = pretrained.load("arith-scratchpad", device="cpu")
+    assert ra.answer(model, tok, ["358+67="]) == [ar.format_example(358, 67, "scratchpad")[1]]
+    assert pretrained.info("arith-scratchpad").metrics["exact_3digit"]["value"] >= 0.99     # issue 20's target
+    assert {pretrained.checkpoint(n)["meta"]["task"] for n in NOTEBOOK13} == {"plain", "reversed", "scratchpad",
+                                                                              "practice"}
 
 
 def test_the_vae_comes_with_its_latent_mixture():

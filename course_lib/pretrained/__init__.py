@@ -13,6 +13,7 @@
     gpt = pretrained.load("smiles-gpt"); tok = pretrained.tokenizer("smiles-gpt")   # molecules (notebook 11)
     gpt = pretrained.load("returns-gpt")            # quantised returns (notebook 12); its quantiser:
     q = course_lib.recipes.returns.Quantiser.from_meta(pretrained.checkpoint("returns-gpt")["meta"])
+    gpt = pretrained.load("arith-scratchpad")       # also arith-plain, arith-reversed, arith-practice (notebook 13)
 
 The weights ship as float16 inside course checkpoints (course_lib.checkpoints.read works on them) with a
 manifest (weights/manifest.json) of SHA-256s and recorded figures; `python scripts/train_pretrained.py`
@@ -25,6 +26,7 @@ from .evaluate_multimodal import MULTIMODAL
 from .evaluate_d2t import DATA_TO_TEXT
 from .evaluate_smiles import SMILES
 from .evaluate_returns import RETURNS
+from .evaluate_arith import ARITH
 from .loading import (PretrainedError, checkpoint, latent_mixture, load, load_d2t_run, load_or_train, tokenizer,
                       weights_file)
 from .registry import Catalogue, Entry, UnknownModelError, available, info, names, register, unregister
@@ -33,6 +35,7 @@ EVALUATORS.update(MULTIMODAL)                      # clip, t2i, captioner (noteb
 EVALUATORS.update(DATA_TO_TEXT)                    # stocks-reports (notebook 10)
 EVALUATORS.update(SMILES)                          # smiles-gpt: family gpt on molecules (notebook 11)
 EVALUATORS.update(RETURNS)                         # returns-gpt: family gpt on stock-returns (notebook 12)
+EVALUATORS.update(ARITH)                           # arith-*: family gpt on generated sums (notebook 13)
 
 __all__ = ["available", "load", "load_or_train", "load_d2t_run", "tokenizer", "latent_mixture", "checkpoint", "info", "names", "register",
            "unregister", "register_builder", "evaluate", "evaluate_model", "Entry", "Catalogue",

@@ -26,7 +26,8 @@ def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: i
     min_lr_frac, warmup, and the modern block's options norm=layer|rms, pos=learned|rope, mlp=gelu|swiglu,
     n_kv_head (grouped-query attention; 0 = n_head). The learning rate warms up, then decays (cosine) over the step or time budget.
     --dataset molecules trains a SMILES GPT instead (course_lib.recipes.smiles.cli_train, its own options);
-    --dataset stock-returns a GPT over quantised daily returns (course_lib.recipes.returns.cli_train)."""
+    --dataset stock-returns a GPT over quantised daily returns (course_lib.recipes.returns.cli_train);
+    --dataset arithmetic an addition GPT (course_lib.recipes.arithmetic.cli_train, option task=...)."""
 
     from course_lib import checkpoints, config, data
     from course_lib.tokenizers import BPETokenizer, CharTokenizer
@@ -38,6 +39,9 @@ def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: i
     if dataset == "stock-returns":                 # quantised daily returns: course_lib.recipes.returns
         from course_lib.recipes import returns
         return returns.cli_train(dataset=dataset, seconds=seconds, steps=steps, seed=seed, out=out, options=options)
+    if dataset == "arithmetic":                    # generated sums (notebook 13): course_lib.recipes.arithmetic
+        from course_lib.recipes import arithmetic
+        return arithmetic.cli_train(dataset=dataset, seconds=seconds, steps=steps, seed=seed, out=out, options=options)
     check_options("gpt", options, DEFAULTS)
     if dataset not in TEXT_DATASETS:
         raise SystemExit(f"error: the gpt family trains on text: one of {', '.join(TEXT_DATASETS)}; got {dataset!r}")
