@@ -70,12 +70,12 @@ def format_rows(fast: bool, out_dir) -> list[dict]:
 
 def practice_rows(fast: bool, out_dir) -> list[dict]:
     n = 10 if fast else N_ITEMS
-    model, tok, hist = pr.train_practice_gpt(steps=60 if fast else STEPS["practice"], seed=0)
+    model, tok, hist = ra.train_practice_gpt(steps=60 if fast else STEPS["practice"], seed=0)
     save(model, hist, out_dir, "arith-practice")
     trained = {"train_steps": len(hist.steps), "train_s": round(hist.seconds, 1), "load_avg_1min": load()}
     items = []
     for i, (d, c) in enumerate(pr.training_codes()):
-        items += pr.generate_items(model, tok, d, c, n, temperature=1.0, seed=i)
+        items += ra.generate_items(model, tok, d, c, n, temperature=1.0, seed=i)
     audit = pr.audit(items)
     k = lambda share: ra.wilson(round(share * audit["n"]), audit["n"])              # noqa: E731
     rows = []

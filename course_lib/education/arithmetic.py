@@ -185,3 +185,16 @@ def verify(prompt: str, target: str, fmt: str) -> bool:
     except (ValueError, TypeError):
         return False
     return isinstance(target, str) and format_example(x, y, fmt)[1] == target
+
+
+def check_digits(digits, name: str = "digits") -> int:
+    if isinstance(digits, bool) or not isinstance(digits, int) or digits < 1:
+        raise ValueError(f"{name} must be a positive int (a number of decimal digits), got {digits!r}")
+    return digits
+
+
+def random_number(rng: np.random.Generator, digits: int) -> int:
+    """A uniform whole number with exactly `digits` digits (1 digit: 0-9)."""
+    check_digits(digits)
+    lo = 0 if digits == 1 else 10 ** (digits - 1)
+    return int(rng.integers(lo, 10 ** digits))

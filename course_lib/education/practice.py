@@ -6,8 +6,8 @@ exercise with a wrong answer key is the tutor's worst bug (a child marked wrong 
 item is checked (key against the solver, difficulty against the code) and only verified items are released;
 the audit counts both BEFORE verification so the generator's own quality is on record.
 
-    model, tok, hist = train_practice_gpt(seconds=150)
-    items = generate_items(model, tok, digits=3, carries=2, n=100)   # list of dicts, verified or not
+    model, tok, hist = recipes.arithmetic.train_practice_gpt(seconds=150)          # training and sampling live
+    items = recipes.arithmetic.generate_items(model, tok, digits=3, carries=2, n=100)  # in the recipe
     audit(items)                                                     # shares before verification, released
     release(items)                                                   # only the verified ones
 
@@ -53,11 +53,10 @@ def sample_item(rng: np.random.Generator, digits: int, carries: int, max_tries: 
     """A random (x, y) of the requested difficulty by rejection: the longer operand has `digits` digits, the
     other 1..digits (either order). Every feasible code is accepted often enough (all carries: about 1 in 10
     at 3 digits)."""
-    from course_lib.recipes.arithmetic import random_number
     check_difficulty(digits, carries)
     for _ in range(max_tries):
-        a = random_number(rng, digits)
-        b = random_number(rng, int(rng.integers(1, digits + 1)))
+        a = ar.random_number(rng, digits)
+        b = ar.random_number(rng, int(rng.integers(1, digits + 1)))
         if ar.difficulty(a, b) == (digits, carries):
             return (a, b) if rng.random() < 0.5 else (b, a)
     raise RuntimeError(f"no item with digits={digits}, carries={carries} found in {max_tries} draws")
@@ -66,33 +65,6 @@ def sample_item(rng: np.random.Generator, digits: int, carries: int, max_tries: 
 def training_codes(max_digits: int = MAX_TRAIN_DIGITS) -> list[tuple[int, int]]:
     """Every feasible (digits, carries) up to max_digits: the codes the generator is trained on."""
     return [(d, c) for d in range(1, max_digits + 1) for c in range(d + 1)]
-
-
-def practice_batches(tok, batch_size: int, *, max_digits: int = MAX_TRAIN_DIGITS, seed: int = 0):
-    """A callable () -> (x, y): a uniform code, then an item of that difficulty, as (code, item) pairs."""
-    from course_lib.recipes.arithmetic import encode_pairs
-    rng, codes = np.random.default_rng(seed), training_codes(max_digits)
-
-    def batch():
-        texts = []
-        for k in rng.integers(0, len(codes), batch_size):
-            d, c = codes[int(k)]
-            texts.append((control_code(d, c), item_text(*sample_item(rng, d, c))))
-        return encode_pairs(texts, tok)
-    return batch
-
-
-def train_practice_gpt(*, steps: int | None = None, seconds: float | None = None, seed: int = 0,
-                       progress: bool = False, **overrides):
-    """A GPT that writes an item after a control code -> (model in eval mode, tokenizer, fit History).
-    Options as course_lib.recipes.arithmetic.DEFAULTS."""
-    from course_lib.recipes import arithmetic as ra
-    opt = ra.options(**overrides)
-    tok = ra.tokenizer()
-    batches = practice_batches(tok, opt["batch_size"], max_digits=opt["max_digits"], seed=seed)
-    model, history = ra.train_on(batches, steps=steps, seconds=seconds, seed=seed, opt=opt,
-                                 desc="practice GPT", progress=progress)
-    return model, tok, history
 
 
 def parse_item(text: str) -> tuple[int, int, int] | None:
@@ -118,17 +90,6 @@ def check_item(text: str, digits: int, carries: int) -> dict:
         row["difficulty_match"] = row["difficulty"] == (digits, carries)
     row["verified"] = row["key_right"] and row["difficulty_match"]
     return row
-
-
-def generate_items(model, tok, digits: int, carries: int, n: int = 50, *, temperature: float = 1.0,
-                   seed: int = 0) -> list[dict]:
-    """n items the model writes for one control code (sampled, seeded), each checked by check_item."""
-    from course_lib.recipes.arithmetic import complete
-    code = control_code(digits, carries)
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive int, got {n!r}")
-    texts = complete(model, tok, [code] * n, max_new=4 * digits + 6, temperature=temperature, seed=seed)
-    return [check_item(t, digits, carries) for t in texts]
 
 
 def release(items: list[dict]) -> list[dict]:

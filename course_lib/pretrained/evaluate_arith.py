@@ -24,7 +24,7 @@ def _arith(model, entry, meta: dict, kind: str) -> dict:
         codes = practice.training_codes() if kind == "full" else [(3, 2)]
         n = N_ITEMS if kind == "full" else 20
         items = [it for i, (d, c) in enumerate(codes)
-                 for it in practice.generate_items(model, tok, d, c, n, temperature=1.0, seed=i)]
+                 for it in ra.generate_items(model, tok, d, c, n, temperature=1.0, seed=i)]
         a = practice.audit(items)
         how = f"{n} items per code {', '.join(f'd{d}c{c}' for d, c in codes)}, temperature 1, seeded; before verification"
         return {"key_right": _rec(a["key_right"], "answer key right (solver), " + how),

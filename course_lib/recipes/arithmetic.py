@@ -49,6 +49,8 @@ import numpy as np
 import torch
 
 from course_lib.education import arithmetic as ar
+from course_lib.education import practice
+from course_lib.education.arithmetic import check_digits as _check_digits, random_number
 from course_lib.models.gpt import GPT, GPTConfig, KVCache
 from course_lib.models.gpt.model import sample_next
 from course_lib.tokenizers import CharTokenizer
@@ -62,19 +64,6 @@ DEFAULTS = dict(n_layer=2, n_head=4, n_embd=64, block_size=128, batch_size=64, l
 def tokenizer() -> CharTokenizer:
     """The character tokenizer every arithmetic model shares: "_" padding (id 0), "." end (id 1), digits, + = ; : d c."""
     return CharTokenizer(CHARS)
-
-
-def _check_digits(digits, name: str = "digits") -> int:
-    if isinstance(digits, bool) or not isinstance(digits, int) or digits < 1:
-        raise ValueError(f"{name} must be a positive int (a number of decimal digits), got {digits!r}")
-    return digits
-
-
-def random_number(rng: np.random.Generator, digits: int) -> int:
-    """A uniform whole number with exactly `digits` digits (1 digit: 0-9)."""
-    _check_digits(digits)
-    lo = 0 if digits == 1 else 10 ** (digits - 1)
-    return int(rng.integers(lo, 10 ** digits))
 
 
 def random_pairs(n: int, rng: np.random.Generator, *, max_digits: int = 3, digits: int | None = None) -> list:
@@ -263,6 +252,44 @@ def beyond_training(model: GPT, tok: CharTokenizer, fmt: str, *, digits: int, n:
     return rows
 
 
+# The practice generator (course_lib.education.practice holds the item format and the checks)
+
+def practice_batches(tok, batch_size: int, *, max_digits: int = practice.MAX_TRAIN_DIGITS, seed: int = 0):
+    """A callable () -> (x, y): a uniform code, then an item of that difficulty, as (code, item) pairs."""
+    rng, codes = np.random.default_rng(seed), practice.training_codes(max_digits)
+
+    def batch():
+        texts = []
+        for k in rng.integers(0, len(codes), batch_size):
+            d, c = codes[int(k)]
+            texts.append((practice.control_code(d, c), practice.item_text(*practice.sample_item(rng, d, c))))
+        return encode_pairs(texts, tok)
+    return batch
+
+
+def train_practice_gpt(*, steps: int | None = None, seconds: float | None = None, seed: int = 0,
+                       progress: bool = False, **overrides):
+    """A GPT that writes an item after a control code -> (model in eval mode, tokenizer, fit History).
+    Options as course_lib.recipes.arithmetic.DEFAULTS."""
+    opt = options(**overrides)
+    tok = tokenizer()
+    batches = practice_batches(tok, opt["batch_size"], max_digits=opt["max_digits"], seed=seed)
+    model, history = train_on(batches, steps=steps, seconds=seconds, seed=seed, opt=opt,
+                                 desc="practice GPT", progress=progress)
+    return model, tok, history
+
+
+def generate_items(model, tok, digits: int, carries: int, n: int = 50, *, temperature: float = 1.0,
+                   seed: int = 0) -> list[dict]:
+    """n items the model writes for one control code (sampled, seeded), each checked by check_item."""
+    code = practice.control_code(digits, carries)
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive int, got {n!r}")
+    texts = complete(model, tok, [code] * n, max_new=4 * digits + 6, temperature=temperature, seed=seed)
+    return [practice.check_item(t, digits, carries) for t in texts]
+
+
+
 TASKS = (*ar.FORMATS, "practice")
 
 
@@ -271,7 +298,6 @@ def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: i
     here): train one arithmetic model and save a checkpoint (family gpt, a char tokenizer, meta task=...).
     task: plain, reversed, scratchpad or practice (the practice generator); other options: DEFAULTS' names."""
     from course_lib import checkpoints, config
-    from course_lib.education import practice
     if dataset != "arithmetic":
         raise SystemExit(f"error: the arithmetic recipe trains on generated sums, dataset 'arithmetic'; got {dataset!r}")
     opts = dict(options)
@@ -285,7 +311,7 @@ def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: i
     if steps is None and seconds is None:
         steps = config.budget(2500, 50)
     if task == "practice":
-        model, tok, hist = practice.train_practice_gpt(steps=steps, seconds=seconds, seed=seed, **opts)
+        model, tok, hist = train_practice_gpt(steps=steps, seconds=seconds, seed=seed, **opts)
     else:
         model, tok, hist = train_arith_gpt(task, steps=steps, seconds=seconds, seed=seed, **opts)
     checkpoints.save(out, model, model.config_dict(), family="gpt", dataset=dataset, task=task,
