@@ -3,18 +3,20 @@
 Feedback: course_lib.education.bugs.buggy_bank(N_BANK, seed 0) (eight bugs in turn, sums of 1-4 digits each);
 the tutor (course_lib.education.feedback.diagnose, reference = the exact solver's steps) locates the first
 wrong step and names a misconception, scored against the set of bugs consistent with the clean work. Run with
-no slips (exact bugs) and with a careless slip on top in 20% and 100% of the solutions.
+no slips (exact bugs) and with a careless slip on top in 20% and 100% of the solutions. Then the same with the
+scratchpad model's own steps as the reference (checked by the solver first; refused when wrong), on sums of up
+to 3 digits (its training range) and up to 4.
 Adaptation: difficulties calibrated by Elo on a random-practice cohort (100 simulated learners x 60 items,
 seed 1); then N_LEARNERS simulated learners (seed 0, paired across orders) under adaptive (Elo, 75% target),
 random and fixed order; items to mastery, mean and 95% bootstrap interval, for both simulated learner kinds.
 
-    python benchmarks/education_tutor.py                  # a few seconds
+    python benchmarks/education_tutor.py                  # under a minute
     COURSE_FAST=1 python benchmarks/education_tutor.py    # smoke run, nothing written
 """
 from __future__ import annotations
 
 from course_lib import bench, config
-from course_lib.education import bugs, feedback, learner
+from course_lib.education import arithmetic, bugs, feedback, learner
 
 N_BANK, N_LEARNERS = 4000, 400
 
@@ -34,6 +36,33 @@ def feedback_rows(n: int) -> list[dict]:
             rows.append({"measure": what, "slips": f"{slip:.0%} of solutions", "n": len(bank),
                          "rate": round(rate, 4), "target": f">= {target:.0%}" if slip <= 0.2 else "- (stress)",
                          "met": ("yes" if rate >= target else "NOT met") if slip <= 0.2 else "-"})
+    return rows
+
+
+def model_reference_rows(n: int) -> list[dict]:
+    """The tutor marking against the scratchpad model's own steps (zoo arith-scratchpad, greedy), each first
+    checked by the solver (feedback.check_reference): a wrong reference is refused, never marked against."""
+    from course_lib import pretrained
+    from course_lib.recipes import arithmetic as ra
+    model, tok = pretrained.load("arith-scratchpad", device="cpu"), ra.tokenizer()
+    rows = []
+    for max_digits in (3, 4):
+        bank = bugs.buggy_bank(n, seed=0, max_digits=max_digits)
+        prompts = [arithmetic.format_example(r["x"], r["y"], "scratchpad")[0] for r in bank]
+        written = ra.answer(model, tok, prompts)
+        usable = located = 0
+        for r, text in zip(bank, written):
+            ref = arithmetic.read_steps(text)
+            if ref is None or not feedback.check_reference(r["x"], r["y"], ref):
+                continue                                    # refused: the tutor says it cannot mark this one
+            usable += 1
+            d = feedback.diagnose(r["x"], r["y"], r["steps"], r["answer"], reference=ref)
+            located += d.first_wrong == feedback.first_wrong_step(r["x"], r["y"], r["steps"], r["answer"])
+        rows.append({"measure": "first wrong step located, model's scratchpad as reference (refused when wrong)",
+                     "slips": f"none; sums of 1-{max_digits} digits", "n": len(bank),
+                     "rate": round(located / len(bank), 4), "reference_verified": round(usable / len(bank), 4),
+                     "target": ">= 95%" if max_digits == 3 else "- (beyond training)",
+                     "met": ("yes" if located / len(bank) >= 0.95 else "NOT met") if max_digits == 3 else "-"})
     return rows
 
 
@@ -57,7 +86,8 @@ def adaptation_rows(n: int) -> list[dict]:
 
 def main() -> int:
     fast = config.is_fast()
-    rows = feedback_rows(200 if fast else N_BANK) + adaptation_rows(30 if fast else N_LEARNERS)
+    rows = (feedback_rows(200 if fast else N_BANK) + model_reference_rows(100 if fast else 1000)
+            + adaptation_rows(30 if fast else N_LEARNERS))
     for r in rows:
         print(r)
     return bench.record("education_tutor", title="Education tutor: feedback on buggy worked solutions and adaptive "
@@ -65,6 +95,9 @@ def main() -> int:
                         command="python benchmarks/education_tutor.py", rows=rows,
                         notes=["Locating uses the exact solver's steps as reference, so it is exact by construction; "
                                "slips test how the misconception naming degrades.",
+                               "Model reference rows: the zoo's arith-scratchpad writes its own scratchpad for each sum "
+                               "(greedy); the solver checks it first and the tutor refuses to mark against a wrong one, "
+                               "so the located rate is the share of solutions the model-backed tutor can mark.",
                                "'level' learners: skill grows most at the right level (main); 'skills' learners: four "
                                "discrete skills, one new thing at a time (sensitivity check, adaptive loses there)."])
 
