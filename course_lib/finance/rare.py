@@ -142,7 +142,8 @@ def bootstrap_ci(y, scores, metric, n_boot: int = 1000, seed: int = 0, level: fl
 
 # ------------------------------------------------------------------------------------------ the approaches
 
-def _features_schema(schema):
+def features_schema(schema):
+    """The table's schema without its target: the columns a detector (and its encoder) reads."""
     from course_lib.tabular.schema import Schema
     return Schema(schema.numeric, tuple(c for c in schema.categorical if c != schema.target))
 
@@ -168,7 +169,7 @@ def vae_positives(train, schema, positive, n_new: int, *, mode: str = "minority"
     if mode not in ("minority", "joint"):
         raise ValueError(f"mode must be 'minority' or 'joint', got {mode!r}")
     steps = config.budget(1500, 40) if steps is None else steps
-    feats = _features_schema(schema)
+    feats = features_schema(schema)
     y = binary_target(train, schema.target, positive)
     if mode == "minority":
         rows = _as_categories(train.loc[y == 1, list(feats.columns)], train)
@@ -227,7 +228,7 @@ def fit_approach(approach: str, train, schema, positive, *, C: float = 1.0, seed
                  vae_steps: int | None = None, vae_mode: str = "minority") -> Detector:
     """One approach, one C: resample (or weight) the training table, fit the logistic regression."""
     from course_lib.tabular.encoding import TableEncoder
-    feats = _features_schema(schema)
+    feats = features_schema(schema)
     encoder = TableEncoder(feats, numeric="standard").fit(train[list(feats.columns)])
     X, y, cw = resampled(approach, train, schema, positive, encoder, seed=seed, vae_steps=vae_steps, vae_mode=vae_mode)
     return Detector(approach, encoder, _logreg(C, cw).fit(X, y), C)
@@ -239,7 +240,7 @@ def tune(approach: str, train, schema, positive, *, grid=C_GRID, folds: int = 5,
     training table only; each fold resampled from its own training rows). Returns (best C, {C: AP})."""
     from sklearn.model_selection import StratifiedKFold
     from course_lib.tabular.encoding import TableEncoder
-    feats = _features_schema(schema)
+    feats = features_schema(schema)
     y = binary_target(train, schema.target, positive)
     oof = {C: np.zeros(len(train)) for C in grid}
     for k, (fit_rows, val_rows) in enumerate(StratifiedKFold(folds, shuffle=True, random_state=seed).split(train, y)):
