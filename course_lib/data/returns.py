@@ -47,25 +47,14 @@ def daily_prices(tickers=TICKERS):
     """DataFrame of adjusted closes on the days ALL tickers traded (dates ascending); the number of days
     dropped because one ticker was missing is in `.attrs["dropped_days"]`."""
     import pandas as pd
-    rows = _closes(tickers)
+    from .stocks import daily_adjusted_closes
+    rows = daily_adjusted_closes(tickers)
     frame = pd.DataFrame({t: pd.Series(dict(r)) for t, r in rows.items()}).sort_index()
     full = frame.dropna()
     full.attrs["dropped_days"] = len(frame) - len(full)
     full.index = pd.to_datetime(full.index)
     full.index.name = "date"
     return full
-
-
-def _closes(tickers) -> dict:
-    try:
-        from bokeh_sampledata import stocks
-    except ImportError as err:
-        raise ImportError("the stock prices need bokeh-sampledata: pip install 'genai-course[apps]'") from err
-    out = {}
-    for t in tickers:
-        s = getattr(stocks, t)
-        out[t] = [(dt.date.fromisoformat(d), float(c)) for d, c in zip(s["date"], s["adj_close"])]
-    return out
 
 
 def prices_to_returns(prices):

@@ -79,14 +79,15 @@ def linearise(rec: WeekRecord | dict, values: bool = True) -> str:
     return " | ".join(parts)
 
 
-def daily_adjusted_closes() -> dict[str, list[tuple[dt.date, float]]]:
-    """{ticker: [(date, adjusted close), ...] oldest first} from bokeh-sampledata."""
+def daily_adjusted_closes(tickers=TICKERS) -> dict[str, list[tuple[dt.date, float]]]:
+    """{ticker: [(date, adjusted close), ...] oldest first} from bokeh-sampledata (any of its tickers;
+    default the four of the weekly records)."""
     try:
         from bokeh_sampledata import stocks
     except ImportError as err:
         raise ImportError("the stock prices need bokeh-sampledata: pip install 'genai-course[apps]'") from err
     out = {}
-    for t in TICKERS:
+    for t in tickers:
         series = getattr(stocks, t)
         rows = sorted((dt.date.fromisoformat(d), float(c)) for d, c in zip(series["date"], series["adj_close"]))
         out[t] = rows
