@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from course_lib.models.gpt import GPT, GPTConfig, KVCache
+from course_lib.models.gpt.model import sample_next
 
 DEFAULTS = dict(window=10, n_bins=16, n_layer=2, n_head=4, n_embd=32, dropout=0.2, batch_size=64, lr=3e-3,
                 warmup=100, min_lr_frac=0.1)
@@ -170,8 +171,7 @@ def _next_day(model: GPT, context: torch.Tensor, q: Quantiser, gen: torch.Genera
         logits = rep(logits[:, -1:])
     out = []
     for a in range(A):
-        lg = logits[:, -1, a * nb:(a + 1) * nb] / temperature                # (R, nb): only asset a's tokens
-        b = torch.multinomial(torch.softmax(lg, -1), 1, generator=gen)        # (R, 1)
+        b = sample_next(logits[:, -1, a * nb:(a + 1) * nb], temperature, generator=gen)   # (R, 1): asset a's bins
         out.append(b[:, 0])
         if a < A - 1:
             logits, _ = model(b + a * nb, cache=cache, check_ids=False)      # (R, 1, V)
