@@ -11,6 +11,7 @@ only names the shipping package's licence. Nothing here is legal advice.
 """
 from __future__ import annotations
 
+import functools
 import importlib.metadata as metadata
 import os
 import re
@@ -80,6 +81,7 @@ def permissions(identifier: str) -> dict:
     return dict(commercial=None, attribution=None, share_alike=None, non_commercial=None, summary=UNKNOWN)
 
 
+@functools.lru_cache(maxsize=None)  # metadata of installed packages does not change within a session
 def package_licence(distribution: str) -> tuple[str, str]:
     """(licence identifier, where it was read) for an installed distribution, from its metadata.
 
@@ -114,6 +116,7 @@ def package_licence(distribution: str) -> tuple[str, str]:
     return UNKNOWN, "metadata names no licence"
 
 
+@functools.lru_cache(maxsize=None)
 def _distribution(source: str) -> str | None:
     """The installed distribution behind a registry `source` ("bundled: scikit-learn"), None for downloads."""
     if not source.startswith("bundled:"):
@@ -123,8 +126,12 @@ def _distribution(source: str) -> str | None:
         return "python"
     if name == "course_lib":
         return "genai-course"
-    owners = metadata.packages_distributions().get(name)  # an import name such as "sklearn"
-    return owners[0] if owners else name
+    try:
+        metadata.distribution(name)  # the source names a distribution
+        return name
+    except metadata.PackageNotFoundError:
+        owners = metadata.packages_distributions().get(name)  # or an import name such as "sklearn"
+        return owners[0] if owners else name
 
 
 def _note(statement: str, data_id: str, distribution: str | None) -> str:
