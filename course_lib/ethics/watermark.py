@@ -12,8 +12,10 @@ not independent, and a short text's z is far from normal. So the threshold is **
 human text (`calibrate`) and the false-positive rate is then measured on other human text.
 
 Why at least two characters of context for a character-level model: one character gives only vocab_size
-green lists, so a text reuses the same few lists again and again (a strong dependence between scored
-tokens), and an attacker can learn them from a handful of outputs. `context=1` is allowed to show this.
+green lists, one per preceding character, which an attacker can learn from a handful of outputs, and which
+reuse the same few lists all through a text. `context=1` is allowed, to show this. Measured for key 42 on
+held-out plays (benchmarks/ethics_watermark.py): the nominal z > 2.326 flags 2.7% of human 100-character texts
+with context 2 (0.85% with 1, 1.05% with 3): the key's particular lists matter, hence the calibration.
 
     wm = Watermark(key=42, gamma=0.25, delta=2.0)              # key: an int (the secret)
     out = generate(model, prompt_ids, 100, wm, generator=g)   # (B, T0 + 100), watermarked continuation
