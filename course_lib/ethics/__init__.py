@@ -1,7 +1,12 @@
-"""Ethics of generative AI (notebooks 14 and 15): each claim measured on the course's own models and data.
+"""Ethics of generative AI, made measurable (notebooks 14 and 15): each claim tested on the course's own models and data.
 
-- `licences`    audit the course's training data: source package, its licence from the installed metadata,
-                the stated data licence and what it permits (commercial use, attribution, share-alike)
-- `work`        a task-exposure exercise after Eloundou et al. (2023): task statements, the E0/E1/E2 rubric,
-                reference ratings, exposure scores per occupation, agreement and Cohen's kappa with a student
+- `watermark`        provenance for text: the green-list watermark of Kirchenbauer et al. (2023) on a
+                     character-level GPT (keyed green lists from the previous characters, a logit bonus when
+                     sampling, a z-test whose threshold is calibrated on held-out human text)
+- `image_watermark`  provenance for images: a keyed spread-spectrum pattern in a mid-frequency DCT band,
+                     detected by correlation against a threshold calibrated on unmarked images
+- `licences`         audit the course's training data: source package, its licence from the installed metadata,
+                     the stated data licence and what it permits (commercial use, attribution, share-alike)
+- `work`             a task-exposure exercise after Eloundou et al. (2023): task statements, the E0/E1/E2 rubric,
+                     reference ratings, exposure scores per occupation, agreement and Cohen's kappa with a student
 """
