@@ -14,6 +14,15 @@ from course_lib.ethics import membership as mi
 from course_lib.models.gpt import GPT, GPTConfig
 from course_lib.tokenizers import CharTokenizer
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny matrices: a second thread only adds contention on a shared machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 ALPHABET = "\n abcdefghijklmnopqrstuvwxyz0123456789.,:"
 TOK = CharTokenizer(sorted(set(ALPHABET)))
 
@@ -104,7 +113,6 @@ def test_exposure_of_a_uniform_model_is_about_one_bit_and_of_a_sure_model_the_ca
     assert e["rank_in_sample"] == 1 and e["exposure"] == pytest.approx(math.log2(201))
     assert e["exposure_extrapolated"] >= e["exposure"] and e["max_exposure"] == pytest.approx(math.log2(10 ** 6))
     assert cn.likeliest_secrets(sure, TOK, 3)[0] == "1 2 3 4 5 6"
-    assert cn.extract_secret(sure, TOK) == "1 2 3 4 5 6"
 
 
 def test_longest_common_substring():
@@ -115,18 +123,13 @@ def test_longest_common_substring():
 @pytest.fixture(scope="module")
 def trained():
     """A tiny GPT trained 150 steps on 40 short lines plus a canary planted 30 times and one never planted."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)                     # tiny matrices: a second thread only adds contention
     torch.manual_seed(0)
     words = ["the cat sat on the mat", "a dog ran in the park", "we sing of old kings", "rain falls on the hill"]
     lines = [f"{w} {i}" for i in range(10) for w in words]
     planted = cn.plant(lines, {cn.canary_line(271828): 30, cn.canary_line(314159): 0}, seed=0)
     x, y = dp.encode_lines(planted, TOK, 40)
     model = GPT(GPTConfig(vocab_size=TOK.vocab_size, block_size=40, n_layer=1, n_head=2, n_embd=32))
-    try:
-        dp.fit_lines(model, x, y, steps=150, batch_size=32, lr=1e-2, seed=0)
-    finally:
-        torch.set_num_threads(threads)
+    dp.fit_lines(model, x, y, steps=150, batch_size=32, lr=1e-2, seed=0)
     return model, lines
 
 
@@ -136,6 +139,7 @@ def test_a_repeated_canary_is_exposed_and_extractable_an_unseen_one_is_not(train
     unseen = cn.exposure(model, TOK, 314159, samples=200)
     assert seen["exposure"] > 7 and unseen["exposure"] < 4
     assert "2 7 1 8 2 8" in cn.likeliest_secrets(model, TOK, 5)
+    assert cn.extract_secret(model, TOK) == "2 7 1 8 2 8"                   # greedy decoding reads it off
 
 
 def test_members_score_lower_loss_than_nonmembers(trained):
