@@ -10,16 +10,20 @@ exposure (2,000 sampled candidates; the skew-normal extrapolation beside it), ex
 FPR on 1,000 members and 2,000 non-members), verbatim extraction (longest common substring with the training
 text of a 27-character greedy continuation of a line's first 20 characters; 100 training lines vs 100 held-out).
 Runs: training-set size (250, 1,000, 4,000 lines at 400 steps), training length (100, 400, 800 steps at 1,000
-lines: early stopping), and DP-SGD (written by hand, course_lib.ethics.dp) at 1,000 lines, 400 steps,
+lines: early stopping), deduplication (1,000 lines, 400 steps, exact repeats removed after planting: every
+canary is seen once), and DP-SGD (written by hand, course_lib.ethics.dp) at 1,000 lines, 400 steps,
 Poisson rate 32/N, clip 1.0, noise for epsilon = 8 at delta = 1e-5 per line.
 
     python benchmarks/privacy_lm.py                 # about 10 minutes on 1 thread of a loaded 2-core machine
+    python benchmarks/privacy_lm.py --only dedup    # rerun the runs of one kind, keep the other recorded rows
     COURSE_FAST=1 python benchmarks/privacy_lm.py   # smoke run: seconds, nothing written
 """
 from __future__ import annotations
 
+import json
 import os
 import random
+import sys
 import time
 
 import torch
@@ -34,7 +38,7 @@ from course_lib.tokenizers import CharTokenizer
 REPS = (0, 1, 2, 5, 10, 20, 50)
 BLOCK = 48
 RUNS = [("size", 250, 400), ("size", 1000, 400), ("size", 4000, 400), ("length", 1000, 100),
-        ("length", 1000, 800)]
+        ("length", 1000, 800), ("dedup", 1000, 400)]
 DP_RUN = (1000, 400, 8.0, 1e-5)           # lines, steps, target epsilon, delta
 
 
@@ -77,7 +81,7 @@ def evaluate(model, tok, members, nonmembers, val_lines, secrets, n_mi: int, n_c
     return row
 
 
-def main() -> int:
+def main(only: str | None = None) -> int:
     torch.set_num_threads(1)
     fast = config.is_fast()
     pool = lines_pool()
@@ -89,8 +93,12 @@ def main() -> int:
     dp_lines, dp_steps, target_eps, delta = (60, 5, 8.0, 1e-5) if fast else DP_RUN
     rows = []
     for kind, n_lines, steps in runs + [("dp", dp_lines, dp_steps)]:
+        if only is not None and kind != only:
+            continue
         members = train_pool[:n_lines]
         planted = cn.plant(members, {cn.canary_line(s): k for s, k in zip(secrets, REPS)}, seed=0)
+        if kind == "dedup":
+            planted = cn.deduplicate(planted)
         x, y = dp.encode_lines(planted, tok, BLOCK)
         torch.manual_seed(0)
         model = GPT(GPTConfig(vocab_size=tok.vocab_size, block_size=BLOCK, n_layer=2, n_head=4, n_embd=64))
@@ -122,9 +130,16 @@ def main() -> int:
         "epsilon protects ONE line: a canary repeated k times is protected only at about k * epsilon (group"
         " privacy), so the rep-50 canary has no meaningful guarantee at epsilon 8 (50 x 8 = 400).",
     ]
+    if only is not None and not fast:                # keep the recorded rows of the other kinds, in order
+        old = json.loads((bench.RESULTS_DIR / "privacy_lm.json").read_text())["rows"]
+        kept = [r for r in old if r["run"] != only]
+        at = next((i for i, r in enumerate(kept) if r["run"] == "dp"), len(kept))
+        rows = kept[:at] + rows + kept[at:]
+        notes.append(f"Rows of kind {only!r} rerun on their own with --only (same seeds, same code).")
     return bench.record("privacy_lm", title="Memorisation, membership inference and DP-SGD on a character GPT",
                         command="python benchmarks/privacy_lm.py", rows=rows, notes=notes)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
+    raise SystemExit(main(only))

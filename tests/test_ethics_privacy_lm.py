@@ -85,6 +85,13 @@ def test_plant_inserts_each_canary_its_number_of_times():
         cn.plant(lines, {"a\nb": 1})
 
 
+def test_deduplicate_keeps_first_occurrences_in_order():
+    out = cn.deduplicate(cn.plant(["x", "y", "z"], {"c": 5}, seed=3))
+    assert sorted(out) == ["c", "x", "y", "z"] and [v for v in out if v != "c"] == ["x", "y", "z"]
+    with pytest.raises(TypeError, match="list of strings"):
+        cn.deduplicate("x\ny")
+
+
 class _Fixed(nn.Module):
     """A stand-in language model: uniform everywhere, or (with `favour`) sure of one line."""
 

@@ -81,6 +81,15 @@ def plant(lines: list[str], canaries: dict[str, int], *, seed: int = 0) -> list[
     return out
 
 
+def deduplicate(lines: list[str]) -> list[str]:
+    """The lines with exact repeats removed (first occurrence kept, order kept): the first mitigation.
+    A canary planted k times is then seen once, so its exposure falls to that of a 1-repetition canary;
+    near-duplicates (a changed comma) survive exact deduplication."""
+    if isinstance(lines, str):
+        raise TypeError("lines must be a list of strings (one line each), got one string: split it first")
+    return list(dict.fromkeys(lines))
+
+
 @torch.no_grad()
 def log_perplexity(model, tokenizer, texts: list[str], *, batch_size: int = 1024) -> torch.Tensor:
     """(len(texts),) negative log2-likelihood in bits of each line given a newline before it. Lines of one
