@@ -9,4 +9,11 @@
                      the stated data licence and what it permits (commercial use, attribution, share-alike)
 - `work`             a task-exposure exercise after Eloundou et al. (2023): task statements, the E0/E1/E2 rubric,
                      reference ratings, exposure scores per occupation, agreement and Cohen's kappa with a student
+- `canaries`         memorisation in a language model: the canary format and its randomness space, planting
+                     canaries in a training text, deduplication, exposure (Carlini et al. 2019) from the rank among
+                     candidates, extraction by greedy completion, verbatim extraction (longest common substring)
+- `membership`       membership inference: the loss-threshold attack on a GPT (membership unit: one line of text),
+                     ROC AUC and true-positive rate at a low false-positive rate (metrics shared with image attacks)
+- `dp`               DP-SGD written by hand (per-example clipping with torch.func, Gaussian noise) and its epsilon
+                     from an RDP accountant for the subsampled Gaussian mechanism
 """
