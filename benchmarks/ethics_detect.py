@@ -51,7 +51,7 @@ def main() -> int:
         t = time.perf_counter()
         fakes_tr[g], fakes_te[g] = D.sample_fakes(g, n_tr, seed=0), D.sample_fakes(g, len(real_te), seed=1)
         sample_s[g] = round(time.perf_counter() - t, 1)
-    rows, tables = [], {}
+    rows, tables, cis = [], {}, {}
     for kind in D.KINDS:
         dets, train_s = {}, {}
         for g in gens:
@@ -60,6 +60,7 @@ def main() -> int:
                                        lr=3e-3 if kind == "cnn" else 1e-2)
             train_s[g] = round(time.perf_counter() - t, 1)
         tables[kind] = D.cross_generator(dets, real_te, fakes_te)
+        cis[kind] = D.cross_generator(dets, real_te, fakes_te, field="balanced_ci")
         print(kind, "\n", tables[kind].round(3), flush=True)
         for g in gens:
             own = D.evaluate(dets[g], real_te, fakes_te[g])
@@ -67,6 +68,7 @@ def main() -> int:
                          "own: balanced acc": round(own.balanced, 3), "own: real acc 95% CI": pct(own.real_ci),
                          "own: fake acc 95% CI": pct(own.fake_ci),
                          **{f"on {h}": round(float(tables[kind].loc[g, h]), 3) for h in gens},
+                         **{f"on {h} 95% CI": pct(cis[kind].loc[g, h]) for h in gens},
                          "target ≥ 0.95 on own": "met" if own.balanced >= 0.95 else "missed",
                          "train_s": train_s[g], "sample_s (train+test fakes)": sample_s[g], "load_avg_1min": load()})
     for r in rows:
@@ -84,7 +86,8 @@ def main() -> int:
     bench.record("ethics_detect", title="Deepfake detection: real vs generated 8x8 digits (ethics I, notebook 14)",
                  command=cmd, rows=rows, notes=[
                      "Every image (real and fake) quantised to the 17 real grey levels before any detector sees it.",
-                     "Balanced accuracy on the 360 held-out reals + 360 fresh fakes of each generator (threshold 0.5); "
+                     "Balanced accuracy on the 360 held-out reals + 360 fresh fakes of each generator (threshold 0.5), "
+                     "95% Wilson intervals on the 720 calls; "
                      "'on X' columns: the detector trained on the row's generator, tested on X's fakes.",
                      "Target (issue 21): >= 95% accuracy on the generator the detector was trained on; the 'target' "
                      "column says met or missed per row.",
@@ -97,8 +100,9 @@ def main() -> int:
                             f"the detector retrained {D_STEPS} steps (warm start) on 1,437 new fakes; {race_s} s in all.",
                             "fake_acc_before: the old detector's hit rate on the new generator's fakes (evasion); "
                             "_after: once retrained; balanced_on_round0_fakes: the retrained detector on the original "
-                            "GAN's fakes; fd_to_test: Fréchet distance (shipped classifier features) of 360 fakes to "
-                            "the 360 held-out reals (quality cost of evasion)."])
+                            "GAN's fakes; fd_ratio: the zoo's figure (course_lib/pretrained/evaluate.py): FD (shipped "
+                            "classifier features) of the round's 1,437 training fakes to the 360 held-out reals over "
+                            "FD of the 1,437 real training digits to them (quality cost of evasion)."])
 
 
 if __name__ == "__main__":

@@ -92,6 +92,7 @@ def test_evaluate_counts_reals_and_fakes_separately_with_wilson_intervals():
     lo, hi = acc.fake_ci
     assert lo < 0.9 < hi and 0.55 < lo < 0.6                               # Wilson 9/10: [0.596, 0.982]
     assert acc.real_ci[0] < 0.75 < acc.real_ci[1]
+    assert acc.balanced_ci[0] < 12 / 14 < acc.balanced_ci[1]               # all correct calls: 12 of 14
 
 
 def test_cross_generator_puts_training_generator_in_rows_and_test_sets_in_columns():
@@ -102,6 +103,10 @@ def test_cross_generator_puts_training_generator_in_rows_and_test_sets_in_column
     assert list(table.index) == ["bright", "dim"] and list(table.columns) == ["bright", "dim"]
     assert table.loc["bright", "bright"] == 1.0 and table.loc["bright", "dim"] == 0.5   # misses the dim fakes
     assert table.loc["dim", "dim"] == 1.0 and table.loc["dim", "bright"] == 1.0
+    ci = D.cross_generator(dets, real, fakes, field="balanced_ci")
+    assert ci.loc["bright", "dim"][0] < 0.5 < ci.loc["bright", "dim"][1]
+    with pytest.raises(ValueError, match="field must be one of"):
+        D.cross_generator(dets, real, fakes, field="f1")
     with pytest.raises(ValueError, match="at least one detector"):
         D.cross_generator({}, real, fakes)
 
@@ -147,10 +152,10 @@ def test_evade_moves_the_generator_and_arms_race_reports_every_round():
     assert all(p.requires_grad for p in det.parameters())
     with pytest.raises(ValueError, match="multiple of the discriminator's pack"):
         D.evade(gan, det, real, steps=1, batch=gan.D.pack + 1)
-    with pytest.warns(UserWarning, match="covariance is singular"):      # 16 samples: FD is only bookkeeping here
+    with pytest.warns(UserWarning, match="covariance is singular"):      # few samples: FD is only bookkeeping here
         rows = D.arms_race(pretrained.load("digits-gan"), real, _levels(16, 1), rounds=1, g_steps=2, d_steps=3, n=32)
     assert [r["round"] for r in rows] == [0, 1]
     assert rows[0]["fake_acc_before"] is None and 0 <= rows[1]["fake_acc_before"] <= 1
-    assert all(math.isfinite(r["fd_to_test"]) for r in rows)
+    assert all(math.isfinite(r["fd_ratio"]) and r["fd_ratio"] > 0 for r in rows)
     with pytest.raises(ValueError, match="rounds must be an int >= 0"):
         D.arms_race(gan, real, real, rounds=-1)

@@ -196,6 +196,7 @@ class Accuracy:
     n_fake: int
     real_ci: tuple         # 95% Wilson intervals
     fake_ci: tuple
+    balanced_ci: tuple     # Wilson on all correct calls: an interval for `balanced` when n_real == n_fake
 
 
 def evaluate(detector: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> Accuracy:
@@ -204,16 +205,19 @@ def evaluate(detector: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> Acc
     k_fake = int((fake_probability(detector, check_images(fake, "fake")) >= 0.5).sum())
     n_real, n_fake = len(real), len(fake)
     return Accuracy(k_real / n_real, k_fake / n_fake, (k_real / n_real + k_fake / n_fake) / 2, n_real, n_fake,
-                    wilson(k_real, n_real), wilson(k_fake, n_fake))
+                    wilson(k_real, n_real), wilson(k_fake, n_fake), wilson(k_real + k_fake, n_real + n_fake))
 
 
-def cross_generator(detectors: dict, real: torch.Tensor, fakes: dict):
-    """Balanced accuracy of each detector (rows: the generator it was trained on) on held-out reals plus each
-    generator's held-out fakes (columns): a pandas DataFrame. The diagonal is the usual, flattering figure."""
+def cross_generator(detectors: dict, real: torch.Tensor, fakes: dict, *, field: str = "balanced"):
+    """One Accuracy field (default the balanced accuracy; "balanced_ci" for its Wilson intervals) of each
+    detector (rows: the generator it was trained on) on held-out reals plus each generator's held-out fakes
+    (columns): a pandas DataFrame. The diagonal is the usual, flattering figure."""
     import pandas as pd
     if not detectors or not fakes:
         raise ValueError(f"need at least one detector and one set of fakes, got {len(detectors)} and {len(fakes)}")
-    rows = {tr: {te: evaluate(det, real, x).balanced for te, x in fakes.items()} for tr, det in detectors.items()}
+    if field not in Accuracy.__dataclass_fields__:
+        raise ValueError(f"field must be one of {list(Accuracy.__dataclass_fields__)}, got {field!r}")
+    rows = {tr: {te: getattr(evaluate(det, real, x), field) for te, x in fakes.items()} for tr, det in detectors.items()}
     return pd.DataFrame(rows).T.rename_axis(index="trained on", columns="tested on")
 
 
@@ -255,19 +259,22 @@ def arms_race(gan, real_train: torch.Tensor, real_test: torch.Tensor, *, rounds:
     """Train a CNN detector on the GAN's fakes, then `rounds` times: fine-tune the GAN against it (`evade`),
     measure the old detector on the new fakes, retrain the detector on them (warm start), measure again.
     The GAN is changed in place. Rows per round: the detector's fake and balanced accuracy before and after
-    retraining, the Fréchet distance of the GAN's samples to the held-out reals (the quality cost) and the
-    retrained detector's accuracy on round 0's fakes (does it still catch the old generator?)."""
+    retraining, the quality cost as the zoo reports it (fd_ratio: FD of the n training fakes to the held-out
+    reals over FD of the real training digits to them) and the retrained detector's accuracy on round 0's
+    fakes (does it still catch the old generator?)."""
     from course_lib import metrics
     if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 0:
         raise ValueError(f"rounds must be an int >= 0, got {rounds!r}")
     m = len(real_test)
+    fd_real = metrics.digit_frechet_distance(real_train, real_test)
+    fd_ratio = lambda x: round(metrics.digit_frechet_distance(x, real_test) / fd_real, 3)
     fakes = lambda r: (sample_fakes("gan", n, seed=seed + 100 * r, model=gan),
                        sample_fakes("gan", m, seed=seed + 100 * r + 1, model=gan))
     tr0, te0 = fakes(0)
     det = train_detector(real_train, tr0, kind="cnn", steps=d_steps, seed=seed)
     acc = evaluate(det, real_test, te0)
     rows = [dict(round=0, fake_acc_before=None, balanced_before=None, fake_acc_after=round(acc.fake, 3),
-                 balanced_after=round(acc.balanced, 3), fd_to_test=round(metrics.digit_frechet_distance(te0, real_test), 3),
+                 balanced_after=round(acc.balanced, 3), fd_ratio=fd_ratio(tr0),
                  balanced_on_round0_fakes=round(acc.balanced, 3))]
     for r in range(1, rounds + 1):
         evade(gan, det, real_train, steps=g_steps, weight=weight, seed=seed + r)
@@ -277,6 +284,6 @@ def arms_race(gan, real_train: torch.Tensor, real_test: torch.Tensor, *, rounds:
         after = evaluate(det, real_test, te)
         rows.append(dict(round=r, fake_acc_before=round(before.fake, 3), balanced_before=round(before.balanced, 3),
                          fake_acc_after=round(after.fake, 3), balanced_after=round(after.balanced, 3),
-                         fd_to_test=round(metrics.digit_frechet_distance(te, real_test), 3),
+                         fd_ratio=fd_ratio(tr),
                          balanced_on_round0_fakes=round(evaluate(det, real_test, te0).balanced, 3)))
     return rows
