@@ -1,5 +1,8 @@
 """Ethics of generative AI, made measurable (notebooks 14 and 15): each claim tested on the course's own models and data.
 
+- `detect`           deepfake detection of generated digits: a small CNN and a frequency (DCT) detector against
+                     real images, quantised to the real grey levels first; cross-generator accuracy; the arms
+                     race with a GAN
 - `watermark`        provenance for text: the green-list watermark of Kirchenbauer et al. (2023) on a
                      character-level GPT (keyed green lists from the previous characters, a logit bonus when
                      sampling, a z-test whose threshold is calibrated on held-out human text)
