@@ -1,0 +1,6 @@
+"""Ethics of generative models, measured (notebooks 14 and 15): each claim becomes a number on a course model.
+
+- `amplification`  bias amplification: group shares of generated samples against the training shares (names by
+                   census sex, digits by class), the amplification ratio and difference with 95% intervals,
+                   census groups and frequency-weighted (or reweighted) name mixes, a rare-class digit set
+"""
