@@ -136,3 +136,43 @@ def test_name_model_sweep_measures_shares_and_low_temperature_narrows_the_names(
     assert rows[0]["shares"][am.UNKNOWN] < rows[1]["shares"][am.UNKNOWN]
     again = am.temperature_sweep(model, train, [0.5], n=400, seed=0)
     assert again[0]["counts"] == rows[0]["counts"]
+
+
+# ----------------------------------------------------------------------------- course_lib.ethics.rare_class
+
+def test_rare_digits_cut_one_class_to_the_asked_share():
+    from course_lib.ethics import rare_class as rc
+    X, Y = rc.rare_digits(3, 0.02, seed=0)
+    assert X.shape[1:] == (1, 8, 8) and len(X) == len(Y)
+    assert (Y == 3).float().mean().item() == pytest.approx(0.02, abs=0.001)
+    assert all((Y == c).sum().item() > 100 for c in range(10) if c != 3)    # the others keep every image
+
+
+def test_train_family_checks_its_inputs():
+    from course_lib.ethics import rare_class as rc
+    X = torch.rand(20, 1, 8, 8)
+    with pytest.raises(ValueError, match="family"):
+        rc.train_family("flow", X, steps=1)
+    with pytest.raises(ValueError, match="steps"):
+        rc.train_family("gan", X, steps=0)
+    with pytest.raises(ValueError, match="images"):
+        rc.train_family("gan", torch.rand(20, 64), steps=1)
+    with pytest.raises(ValueError, match="labels"):
+        rc.train_family("gan", X, torch.zeros(3, dtype=torch.long), steps=1)
+
+
+def test_gan_trains_samples_and_balanced_sampling_needs_labels():
+    from course_lib.ethics import rare_class as rc
+    torch.set_num_threads(1)
+    X, Y = rc.rare_digits(3, 0.02, seed=0)
+    model = rc.train_family("gan", X, steps=5, seed=0)
+    imgs = rc.sample_family(model, 40, seed=1)
+    assert imgs.shape == (40, 1, 8, 8) and torch.equal(imgs, rc.sample_family(model, 40, seed=1))
+    shares = rc.judged_shares(imgs)
+    assert shares.shape == (10,) and shares.sum().item() == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="conditional"):
+        rc.sample_family(model, 10, balanced=True)
+    cond = rc.train_family("gan", X, Y, steps=5, seed=0)
+    assert rc.sample_family(cond, 20, balanced=True).shape == (20, 1, 8, 8)
+    with pytest.raises(ValueError, match="balanced=True"):
+        rc.sample_family(cond, 10)
