@@ -15,7 +15,7 @@ them, and the rare class's share (Wilson 95%) is compared with the share the cla
 set itself. Mitigations: diffusion trained on the set with the rare images repeated to 10% (reweighting), and
 conditional models sampled with every class equally (balanced conditional sampling; diffusion also at guidance 2).
 
-    python benchmarks/ethics_bias.py                  # about 10 minutes on 1 thread of a quiet core
+    python benchmarks/ethics_bias.py                  # about 6 minutes of one quiet CPU core
     COURSE_FAST=1 python benchmarks/ethics_bias.py    # smoke run: seconds, nothing written
 """
 from __future__ import annotations
@@ -32,11 +32,11 @@ from course_lib.ethics import rare_class as rc
 from course_lib.metrics import classify_digits
 
 N_MIX = 30000
-NAME_STEPS = 20000
+NAME_STEPS = 10000
 N_NAMES = 5000
 TEMPERATURES = (0.5, 0.75, 1.0, 1.5)
 RARE, RARE_SHARE = 3, 0.02
-IMAGE_STEPS = {"vae": 3000, "gan": 3000, "diffusion": 3000}
+IMAGE_STEPS = {"vae": 2000, "gan": 2000, "diffusion": 2000}
 N_IMAGES = 2000
 
 

@@ -176,3 +176,31 @@ def test_gan_trains_samples_and_balanced_sampling_needs_labels():
     assert rc.sample_family(cond, 20, balanced=True).shape == (20, 1, 8, 8)
     with pytest.raises(ValueError, match="balanced=True"):
         rc.sample_family(cond, 10)
+
+
+# ----------------------------------------------------------------------------- course_lib.ethics.stereotype
+
+def test_dominant_colour_reads_the_colour_of_real_shapes():
+    from course_lib import data
+    from course_lib.ethics import stereotype as st
+    d = data.load("shapes", split="test", n=300)
+    assert (st.dominant_colour(d.images) == d.attributes["colour"]).float().mean().item() > 0.98
+    assert st.dominant_colour(torch.zeros(2, 3, 16, 16)).tolist() == [-1, -1]       # nothing drawn
+    shares = st.colour_shares_of(torch.tensor([0, 0, 2, -1]))
+    assert shares.tolist() == [0.5, 0.0, 0.25, 0.0, 0.0]                             # -1 stays in the denominator
+    with pytest.raises(ValueError, match="RGB"):
+        st.dominant_colour(torch.zeros(2, 1, 16, 16))
+
+
+def test_spurious_shapes_makes_circles_mostly_red_and_keeps_the_rest():
+    from course_lib import data
+    from course_lib.ethics import stereotype as st
+    full = data.load("shapes", split="train", n=2000)
+    sp = st.spurious_shapes(full, "circle", "red", share=0.8, seed=0)
+    assert st.colour_shares(sp, "circle")[0].item() == pytest.approx(0.8, abs=0.01)
+    assert st.colour_shares(full, "circle")[0].item() < 0.3                           # uniform before
+    others = lambda d: (d.attributes["shape"] != 0).sum().item()                      # noqa: E731
+    assert others(sp) == others(full) and len(sp.captions) == len(sp)
+    assert all("circle" in c for c, s in zip(sp.captions, sp.attributes["shape"].tolist()) if s == 0)
+    with pytest.raises(ValueError, match="held-out"):
+        st.spurious_shapes(full, "circle", "green")
