@@ -1,5 +1,12 @@
 """Ethics of generative AI, made measurable (notebooks 14 and 15): each claim tested on the course's own models and data.
 
+- `amplification`    bias amplification: group shares of generated samples against the training shares (names by
+                     census sex, digits by class), the amplification ratio and difference with 95% intervals,
+                     census groups and frequency-weighted (or reweighted) name mixes, a rare-class digit set
+- `rare_class`       a 2% digit class across the VAE, GAN and diffusion families (recipe defaults), judged by the
+                     course classifier; balanced conditional sampling as a mitigation
+- `stereotype`       a captioned shapes set where circles are usually red (a text-to-image stereotype in
+                     miniature) and the colour a generated image shows
 - `detect`           deepfake detection of generated digits: a small CNN and a frequency (DCT) detector against
                      real images, quantised to the real grey levels first; cross-generator accuracy; the arms
                      race with a GAN
