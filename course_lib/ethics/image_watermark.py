@@ -25,15 +25,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from course_lib.ethics.detect import dct_matrix   # the orthonormal DCT-II basis, shared with the detectors
 from course_lib.ethics.watermark import check_key
-
-
-def dct_matrix(n: int) -> torch.Tensor:
-    """(n, n) orthonormal DCT-II: D[k, i] = sqrt(2/n) c_k cos(pi (2i+1) k / (2n)), c_0 = 1/sqrt(2); D^-1 = D^T."""
-    k, i = torch.arange(n, dtype=torch.float64)[:, None], torch.arange(n, dtype=torch.float64)[None, :]
-    d = math.sqrt(2 / n) * torch.cos(math.pi * (2 * i + 1) * k / (2 * n))
-    d[0] /= math.sqrt(2)
-    return d.float()
 
 
 def _check_images(images) -> torch.Tensor:

@@ -1,9 +1,8 @@
 """Assignment 14: common student mistakes (each must fail a visible check that names it) and other correct
 answers written from the task text (each must earn every point). Format: tests/mistake_runner.py.
 
-LIBRARY holds the answers that only call a course_lib version (course_lib.ethics, being written alongside this
-assignment); `checks.written_here` rejects them: it sees the import of course_lib inside the function without
-running it, so the names only need to look like the library's."""
+LIBRARY holds the answers that only call the course's own version (course_lib.ethics); `checks.written_here`
+rejects them: it sees the import of course_lib inside the function without running it."""
 
 _SHARES = "return {group: n / len(labels) for group, n in counts.items()}"
 _KNOWN = 'known = {group: share for group, share in train.items() if group != "unknown"}'
@@ -24,18 +23,21 @@ LIBRARY = {
     "amplification_imports_library": {"cell": "amplification", "code": (
         "def group_shares(labels):\n"
         "    from course_lib.ethics import amplification\n"
-        "    return amplification.group_shares(labels)\n\n"
+        "    return amplification.group_shares(labels, lambda x: x, sorted(set(labels) - {'unknown'}))\n\n"
         "def majority_amplification(train_labels, generated_labels):\n"
         "    from course_lib.ethics import amplification\n"
-        "    return amplification.majority_amplification(train_labels, generated_labels)"), "expect": "course_lib"},
+        "    train = group_shares(train_labels)\n"
+        "    major = amplification.majority_group(train)\n"
+        "    return major, amplification.amplification(group_shares(generated_labels), train, major)"), "expect": "course_lib"},
     "watermark_imports_library": {"cell": "watermark_z", "code": (
         "def watermark_z(tokens, is_green, gamma, h, min_scored):\n"
         "    from course_lib.ethics import watermark\n"
-        "    return watermark.z_score(tokens, is_green, gamma=gamma, h=h, min_tokens=min_scored)"), "expect": "course_lib"},
+        "    hits = [is_green(tuple(tokens[t - h:t]), tokens[t]) for t in range(h, len(tokens))]\n"
+        "    return None if len(hits) < min_scored else watermark.z_score(sum(hits), len(hits), gamma)"), "expect": "course_lib"},
     "detector_imports_library": {"cell": "accuracy_matrix", "code": (
         "def accuracy_matrix(fake_scores, real_scores, threshold):\n"
-        "    from course_lib.ethics import detectors\n"
-        "    return detectors.cross_generator_accuracy(fake_scores, real_scores, threshold)"), "expect": "course_lib"},
+        "    from course_lib.ethics import detect\n"
+        "    return detect.cross_generator(fake_scores, real_scores, threshold)"), "expect": "course_lib"},
 }
 
 MISTAKES = {
