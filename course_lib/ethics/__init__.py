@@ -24,6 +24,12 @@
                      candidates, extraction by greedy completion, verbatim extraction (longest common substring)
 - `membership`       membership inference: the loss-threshold attack on a GPT (membership unit: one line of text),
                      ROC AUC and true-positive rate at a low false-positive rate (metrics shared with image attacks)
+- `copies`           memorisation in image models: nearest-neighbour distances in pixel or digit-classifier feature
+                     space, a sample is a near-copy when closer to a training image than the 5th percentile of
+                     held-out real images (Carlini et al. 2023; Somepalli et al. 2023), the closest pairs for a figure
+- `membership_images` membership inference on images (membership unit: one image): training subsets disjoint
+                     from non-members, the course VAE trained on them, the loss-threshold attack with the IWAE
+                     bound as the loss, AUC with a bootstrap interval and TPR at 1% FPR against training-set size
 - `dp`               DP-SGD written by hand (per-example clipping with torch.func, Gaussian noise) and its epsilon
                      from an RDP accountant for the subsampled Gaussian mechanism
 """
