@@ -98,3 +98,12 @@ def test_bootstrap_interval_of_perfect_and_random_attacks():
     assert mim.bootstrap_auc(torch.arange(10.0) + 100, torch.arange(10.0), n_boot=100) == (1.0, 1.0)
     lo, hi = mim.bootstrap_auc(torch.randn(300, generator=g), torch.randn(300, generator=g), n_boot=200)
     assert lo < 0.5 < hi and hi - lo < 0.15
+
+
+def test_attack_by_size_rows(digits):
+    torch.set_num_threads(1)
+    rows = mim.attack_by_size(digits[:100], (8, 30), steps=5, n_nonmembers=40, k=2, hidden=32)
+    assert [r["members"] for r in rows] == [8, 30]
+    assert all(0 <= r["auc"] <= 1 and 0 <= r["tpr_at_1pct"] <= 1 and r["train_seconds"] >= 0 for r in rows)
+    with pytest.raises(ValueError, match="data holds only 100"):
+        mim.attack_by_size(digits[:100], (80,), steps=5, n_nonmembers=40)
