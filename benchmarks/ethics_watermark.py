@@ -24,7 +24,7 @@ import torch
 from course_lib import bench, config, data, pretrained
 from course_lib.ethics import image_watermark as IW
 from course_lib.ethics import watermark as W
-from course_lib.recipes.arithmetic import wilson
+from course_lib.metrics.intervals import wilson
 
 torch.set_num_threads(1)
 FAST = config.is_fast()

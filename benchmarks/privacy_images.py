@@ -35,7 +35,7 @@ from course_lib.ethics import copies as cp
 from course_lib.ethics import membership_images as mim
 from course_lib.models.diffusion import Diffusion
 from course_lib.recipes import diffusion as rd
-from course_lib.recipes.arithmetic import wilson
+from course_lib.metrics.intervals import wilson
 
 N_HELDOUT = 500
 DIFF_SIZES = config.budget((10, 30, 100, 300, 1000), (10,))

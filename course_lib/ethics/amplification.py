@@ -25,12 +25,13 @@ from functools import lru_cache
 
 import torch
 
+from course_lib.metrics.intervals import wilson   # a share's 95% interval (am.wilson in notebook 14)
+
 UNKNOWN = "unknown"
 FEMALE, MALE = "female", "male"
 # 1990 US census (the year of the names lists): 121,239,418 males and 127,470,455 females. The lists give a
 # name's percentage *within* one sex; these shares turn them into shares of the whole population.
 POPULATION_SHARE = {MALE: 121_239_418 / 248_709_873, FEMALE: 127_470_455 / 248_709_873}
-_Z95 = 1.959964
 
 
 # ----------------------------------------------------------------------------- shares and amplification
@@ -88,16 +89,6 @@ def zhao_amplification(generated_shares: dict, training_shares: dict) -> float:
     if not favoured:
         return 0.0                                   # a perfectly balanced training set favours no group
     return sum(generated_shares.get(g, 0.0) - training_shares[g] for g in favoured) / len(favoured)
-
-
-def wilson(k: int, n: int, z: float = _Z95) -> tuple[float, float]:
-    """Wilson score interval of a proportion k/n (95% by default)."""
-    if n < 1 or not 0 <= k <= n:
-        raise ValueError(f"need 0 <= k <= n and n >= 1, got k={k}, n={n}")
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def amplification_ci(k: int, n: int, training_share: float) -> tuple[float, float, float]:

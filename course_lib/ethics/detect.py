@@ -26,7 +26,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from course_lib.models.gan import discriminator_loss, generator_loss_nonsaturating
-from course_lib.recipes.arithmetic import wilson
+from course_lib.metrics.intervals import wilson
 
 LEVELS = 17                               # grey levels of scikit-learn's digits
 KINDS = ("cnn", "spectral")

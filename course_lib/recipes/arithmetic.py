@@ -52,6 +52,7 @@ from course_lib.education import arithmetic as ar
 from course_lib.education import practice
 from course_lib.education.arithmetic import check_digits as _check_digits, random_number
 from course_lib.models.gpt import GPT, GPTConfig, KVCache
+from course_lib.metrics.intervals import wilson
 from course_lib.models.gpt.model import sample_next
 from course_lib.tokenizers import CharTokenizer
 
@@ -184,19 +185,6 @@ def complete(model: GPT, tok: CharTokenizer, prompts, max_new: int | None = None
 def answer(model: GPT, tok: CharTokenizer, prompts) -> list[str]:
     """What the model writes after each prompt (greedy): the target text of its format."""
     return complete(model, tok, prompts)
-
-
-def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """Wilson score interval for a proportion k/n (95% by default): stays inside [0, 1] and is sensible at 0 or n."""
-    if n <= 0 or not 0 <= k <= n:
-        raise ValueError(f"need 0 <= k <= n and n > 0, got k={k}, n={n}")
-    if k == 0 or k == n:                        # the closed form, without rounding noise at the edge
-        bound = n / (n + z * z)
-        return (0.0, 1 - bound) if k == 0 else (bound, 1.0)
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def accuracy(model: GPT, tok: CharTokenizer, fmt: str, *, digits: int, n: int = 500, seed: int = 1234) -> dict:
