@@ -119,6 +119,31 @@ def _sample(args) -> int:
     return 0
 
 
+def _evaluate(args) -> int:
+    """genai-course evaluate S.npz [--json] [--no-leaderboard]: the capstone's scorecard (course_lib.metrics.scorecard)
+    of the first --n samples, printed beside the leaderboard's baseline rows."""
+    import json
+
+    from course_lib import samples
+    from course_lib.metrics import leaderboard
+    from course_lib.metrics.scorecard import N_DEFAULT, check_count, scorecard
+    images = samples.read_images(args.samples, (1, 8, 8))
+    try:
+        check_count(len(images), args.n)
+        card = scorecard(images, n=args.n, seed=args.seed)
+    except ValueError as err:
+        raise SystemExit(f"error: {args.samples}: {err}") from None
+    if args.json:
+        print(json.dumps(card.as_dict(), indent=2))
+        return 0
+    print(f"{args.samples}: first {card.n} of {len(images)} samples\n{card}")
+    if args.leaderboard and args.n == N_DEFAULT and args.seed == 0:
+        print("\n" + leaderboard.render(card, name=Path(args.samples).name))
+    elif args.leaderboard:
+        print(f"\n(no leaderboard: its rows are scored at n = {N_DEFAULT}, seed 0)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="genai-course", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -165,6 +190,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="family-specific setting, e.g. --option temperature=0.8 (repeatable)")
     p.set_defaults(func=_sample)
+
+    p = sub.add_parser("evaluate", help="score generated 8x8 digits (an .npz from `sample`) and show the leaderboard")
+    p.add_argument("samples", help="an .npz with `images` float32 (N, 1, 8, 8) in [0, 1], N >= --n")
+    p.add_argument("--n", type=int, default=1000, help="samples scored, the first n (default 1000, the leaderboard's)")
+    p.add_argument("--seed", type=int, default=0, help="seed of KID's random subsets (default 0)")
+    p.add_argument("--json", action="store_true", help="print the scorecard as JSON only")
+    p.add_argument("--no-leaderboard", dest="leaderboard", action="store_false",
+                   help="print the scorecard without the baseline rows")
+    p.set_defaults(func=_evaluate)
 
     from course_lib import instructor  # assign (alias: release), collect, autograde, feedback, grades, status
     instructor.add_verbs(sub)

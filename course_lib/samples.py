@@ -65,12 +65,20 @@ def read_images(path, shape: tuple) -> torch.Tensor:
         with np.load(path, allow_pickle=False) as f:
             if "images" not in f.files:
                 raise SystemExit(f"error: {path} has no `images` array (it has {sorted(f.files)})")
-            images = torch.from_numpy(np.asarray(f["images"], dtype=np.float32))
-    except (OSError, ValueError) as err:
+            raw = f["images"]
+    except (OSError, ValueError, AttributeError, TypeError) as err:   # not a zip, or a lone .npy array
         raise SystemExit(f"error: {path} is not a readable .npz file ({err})") from None
+    if not np.issubdtype(raw.dtype, np.floating):
+        hint = (f" (grey levels 0..{raw.max()}? divide by {raw.max()})"
+                if np.issubdtype(raw.dtype, np.integer) and raw.size and raw.max() > 1 else "")
+        raise SystemExit(f"error: {path}: images must be float (float32) in [0, 1], got dtype {raw.dtype}{hint}")
+    images = torch.from_numpy(raw.astype(np.float32))
     if images.dim() != 4 or tuple(images.shape[1:]) != tuple(shape) or len(images) == 0:
         raise SystemExit(f"error: {path}: images must be (N, {', '.join(map(str, shape))}), got {tuple(images.shape)}")
-    if not torch.isfinite(images).all() or images.min() < 0 or images.max() > 1:
+    bad = int((~torch.isfinite(images)).sum())
+    if bad:
+        raise SystemExit(f"error: {path}: images must be finite numbers in [0, 1], got {bad} NaN or inf values")
+    if images.min() < 0 or images.max() > 1:
         raise SystemExit(f"error: {path}: images must be finite and in [0, 1], got values in "
                          f"[{images.min().item():.3g}, {images.max().item():.3g}]")
     return images
