@@ -65,3 +65,27 @@ def test_cli_trains_a_mapping_network_and_samples_truncated(tmp_path):
     assert np.load(cut)["x"].std(axis=0).sum() < np.load(full)["x"].std(axis=0).sum()
     with pytest.raises(SystemExit, match="truncation must be in"):
         cli.main(["sample", str(ckpt), "--n", "2", "--option", "truncation=1.5"])
+
+
+def test_planted_distributions_at_k5():
+    """Issue 27: a sample equal to the data has precision and recall ~1; a collapsed one has low recall."""
+    g = torch.Generator().manual_seed(1)
+    centres = 8.0 * torch.randn(10, 8, generator=g)                             # 10 well separated modes
+    def draw(n, modes):
+        return centres[modes[torch.randint(len(modes), (n,), generator=g)]] + torch.randn(n, 8, generator=g)
+    real = draw(500, torch.arange(10))
+    pr = precision_recall(real, real.clone(), k=5)                            # the data itself
+    assert pr.precision == 1.0 and pr.recall == 1.0
+    pr = precision_recall(real, draw(500, torch.arange(10)), k=5)             # fresh draws of the same data
+    assert pr.precision > 0.9 and pr.recall > 0.9
+    pr = precision_recall(real, draw(500, torch.tensor([3])), k=5)            # collapsed onto one mode
+    assert pr.precision > 0.9 and pr.recall < 0.2
+
+
+def test_digits_sample_equal_to_data_and_one_class_at_k5():
+    train, test = data.load("digits", split="train"), data.load("digits", split="test")
+    pr = digit_precision_recall(test.images, train.images[:1000], k=5)       # the scorecard's sizes
+    assert pr.precision >= 0.9 and pr.recall >= 0.9
+    threes = train.images[train.labels == 3]                                  # one class only (~150 digits)
+    pr = digit_precision_recall(test.images, threes, k=5)
+    assert pr.precision > 0.9 and pr.recall <= 0.2
