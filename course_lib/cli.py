@@ -123,11 +123,13 @@ def _evaluate(args) -> int:
     """genai-course evaluate S.npz [--json] [--no-leaderboard]: the capstone's scorecard (course_lib.metrics.scorecard)
     of the first --n samples, printed beside the leaderboard's baseline rows."""
     import json
+    import os
 
-    from course_lib import samples
+    from course_lib import config, samples
     from course_lib.metrics import leaderboard
     from course_lib.metrics.scorecard import N_DEFAULT, check_count, scorecard
     images = samples.read_images(args.samples, (1, 8, 8))
+    config.set_threads(int(os.environ.get("COURSE_THREADS", "0")) or 1)     # small matrices: 1 thread is fastest
     try:
         check_count(len(images), args.n)
         card = scorecard(images, n=args.n, seed=args.seed)

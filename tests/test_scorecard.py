@@ -37,7 +37,7 @@ def test_kid_agrees_with_a_direct_loop():
     xx = sum(k(x[i], x[j]) for i in range(m) for j in range(m) if i != j) / (m * (m - 1))
     yy = sum(k(y[i], y[j]) for i in range(m) for j in range(m) if i != j) / (m * (m - 1))
     xy = sum(k(x[i], y[j]) for i in range(m) for j in range(m)) / m ** 2
-    assert math.isclose(mmd2_unbiased(x, y), xx + yy - 2 * xy, rel_tol=1e-12)
+    assert math.isclose(float(mmd2_unbiased(x, y)), xx + yy - 2 * xy, rel_tol=1e-12)
     r = metrics.kid(x, y, subset_size=6, subsets=3)                    # whole sets each time: same value, std 0
     assert math.isclose(r.mean, xx + yy - 2 * xy, rel_tol=1e-12) and r.std < 1e-12
 
