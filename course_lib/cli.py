@@ -1,4 +1,5 @@
-"""The `genai-course` command: environment check, headless notebook runs, benchmarks, training, and the
+"""The `genai-course` command: environment check, headless notebook runs, benchmarks, training, sampling,
+the capstone's `evaluate` (scorecard and leaderboard), and the
 instructor verbs (assign, collect, autograde, feedback, grades, status) of course_lib.instructor."""
 from __future__ import annotations
 
