@@ -32,7 +32,7 @@ from course_lib.models.gpt import GPT, GPTConfig, KVCache, sample_next
 LEVELS, SIZE = 17, 8                  # the digits' grey levels 0..16 and side
 START = LEVELS                        # token id 17: "an image begins"
 DATASETS = ("digits",)
-DEFAULTS = dict(n_layer=4, n_head=4, n_embd=64, dropout=0.1, batch_size=64, lr=3e-3, min_lr_frac=0.05,
+DEFAULTS = dict(n_layer=4, n_head=4, n_embd=64, dropout=0.0, batch_size=32, lr=3e-3, min_lr_frac=0.05,
                 warmup=100, weight_decay=0.1)
 
 
