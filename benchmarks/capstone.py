@@ -33,6 +33,9 @@ from course_lib import bench, checkpoints, config, data, metrics, models
 
 FAMILIES = ("vae", "gan", "diffusion", "flow", "pixels")
 BUDGET_S = 120.0
+DEFAULT_SAMPLER = {"vae": "default: mixture codes, drawn pixels", "gan": "default: truncation 1.0",
+                   "diffusion": "default: DDIM 50 steps", "flow": "default: Heun 25 steps (49 calls)",
+                   "pixels": "default: temperature 1.0"}      # what each cli_sample draws with no --option
 
 
 @lru_cache(maxsize=1)
@@ -108,7 +111,8 @@ def run_family(family: str, seconds: float | None, steps: int | None, n: int) ->
         model = checkpoints.load(ckpt, models.family(family).from_config)
         images, per_image = draw(family, ckpt, n, {}, tmp)
         bpd = {"vae": summary.get("test_iw_bits_per_dim"), "pixels": summary.get("test_bits_per_dim")}.get(family)
-        row = {"family": family, "steps": summary["steps"], "train_s": summary["seconds"],
+        row = {"family": family, "setting": DEFAULT_SAMPLER[family], "steps": summary["steps"],
+               "train_s": summary["seconds"],
                "train_and_eval_s": round(total, 1), "sample_ms_per_image": round(1000 * per_image, 2),
                "parameters": sum(p.numel() for p in model.parameters()),
                "bits_per_dim": bpd if bpd is not None else "-", **quality(images),

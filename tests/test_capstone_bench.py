@@ -28,7 +28,7 @@ def test_one_family_smoke_run_gives_a_table_row_and_its_sweep(capstone, monkeypa
     monkeypatch.setenv("COURSE_FAST", "1")
     assert config.is_fast()
     row, points = capstone.run_family("gan", seconds=1.0, steps=20, n=150)   # > 128 features: no FD warning
-    assert row["family"] == "gan" and row["steps"] == 20 and row["bits_per_dim"] == "-" and row["parameters"] > 0
+    assert row["family"] == "gan" and row["setting"] == "default: truncation 1.0" and row["steps"] == 20 and row["bits_per_dim"] == "-" and row["parameters"] > 0
     assert {"fd_ratio", "precision", "recall", "classes", "sample_ms_per_image"} <= set(row)
     assert [p["setting"] for p in points] == [f"truncation {psi}" for psi in (1.0, 0.8, 0.6, 0.4)]
     assert capstone.sweep_settings("diffusion")[-1][0] == "DDIM 50 steps"     # no 1,000-step chain when fast
