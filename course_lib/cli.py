@@ -39,7 +39,7 @@ def _bench(args) -> int:
     return bench.main(args.notebooks, modes, render_only=args.render_only)
 
 
-FAMILIES = ("vae", "gan", "gpt", "diffusion", "flow", "t2i", "clip", "captioner", "data_to_text")  # each: course_lib.recipes.<family>
+FAMILIES = ("vae", "gan", "gpt", "diffusion", "flow", "pixels", "t2i", "clip", "captioner", "data_to_text")  # each: course_lib.recipes.<family>
 
 
 def _family_module(family: str):

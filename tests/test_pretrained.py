@@ -23,6 +23,7 @@ STYLE = ("digits-gan-mapping",)                                     # notebook 0
 NOTEBOOK07 = ("digits-flow",)                                       # notebook 07 compares it with digits-diffusion
 NOTEBOOK10 = ("stocks-reports",)                                    # notebook 10 writes reports with it (data-to-text)
 NOTEBOOK12 = ("returns-gpt",)                                       # notebook 12's learned market-scenario generator
+NOTEBOOK16 = ("digits-pixels",)                                    # notebook 16's autoregressive pixel model
 NOTEBOOK13 = ("arith-plain", "arith-reversed", "arith-scratchpad", "arith-practice")   # notebook 13's tutor models
 SHIPPED = [e for e in (registry.Entry(**r) for r in registry.read_manifest())]
 MB = 1_000_000
@@ -49,7 +50,7 @@ def assert_figures_match(got: dict, recorded: dict, name: str) -> None:
 # ----------------------------------------------------------------------------- the manifest and the files
 
 def test_the_zoo_ships_the_required_models():
-    required = set(REQUIRED) | set(MULTIMODAL) | set(STYLE) | set(NOTEBOOK07) | set(NOTEBOOK10) | set(NOTEBOOK12) | set(NOTEBOOK13)
+    required = set(REQUIRED) | set(MULTIMODAL) | set(STYLE) | set(NOTEBOOK07) | set(NOTEBOOK10) | set(NOTEBOOK12) | set(NOTEBOOK13) | set(NOTEBOOK16)
     assert required <= set(shipped_names()), f"missing from the manifest: {required - set(shipped_names())}"
     assert required <= set(pretrained.names())
     for e in SHIPPED:
@@ -75,7 +76,7 @@ def test_no_weights_file_is_left_out_of_the_manifest():
 def test_size_budgets():
     zoo = sum((WEIGHTS / pretrained.info(n).file).stat().st_size for n in REQUIRED)
     assert zoo <= 15 * MB, f"the issue's zoo entries weigh {zoo / MB:.1f} MB together, over the 15 MB budget"
-    for name in MULTIMODAL + NOTEBOOK10 + NOTEBOOK12 + NOTEBOOK13:   # issue 16: <= 1 MB each; the same for 18, 26, 20
+    for name in MULTIMODAL + NOTEBOOK10 + NOTEBOOK12 + NOTEBOOK13 + NOTEBOOK16:   # issue 16: <= 1 MB each; the same for 18, 26, 20, 27
         size = (WEIGHTS / pretrained.info(name).file).stat().st_size
         assert size <= MB, f"{name} weighs {size / MB:.2f} MB, over its 1 MB budget"
     every = sorted((ROOT / "course_lib").rglob("*.pt"))
@@ -118,6 +119,11 @@ def train_a_little(model, name: str, steps: int = 10, lr: float = 1e-4) -> None:
         ids = torch.tensor(pretrained.tokenizer(name).encode(_text("shakespeare", "train")[:20_000]))
         windows = lambda s: (ids[s[:, None] + torch.arange(64)], ids[s[:, None] + torch.arange(1, 65)])  # (16, 64) x 2
         batch, loss = lambda: windows(torch.randint(0, len(ids) - 65, (16,), generator=g)), lambda b: model(*b)[1]
+    elif family == "pixels":
+        from course_lib.recipes import pixels
+        tokens = pixels.quantise(data.load("digits", split="train").images)
+        batch = lambda: tokens[torch.randint(0, len(tokens), (64,), generator=g)]                    # (64, 64)
+        loss = lambda b: pixels.loss(model, b)
     elif family == "data_to_text":
         from course_lib.recipes import data_to_text as d2t
         run = pretrained.load_d2t_run(name)
@@ -145,7 +151,7 @@ def train_a_little(model, name: str, steps: int = 10, lr: float = 1e-4) -> None:
 
 
 @pytest.mark.parametrize("name", [n for n in REQUIRED if n != "digits-diffusion-conditional"] + list(MULTIMODAL)
-                         + list(STYLE) + list(NOTEBOOK07) + list(NOTEBOOK10))
+                         + list(STYLE) + list(NOTEBOOK07) + list(NOTEBOOK10) + list(NOTEBOOK16))
 def test_a_stale_file_fails_the_figure_check(name):
     """Weights a few training steps away from the recorded ones do not pass (the tolerance is tight enough)."""
     model = pretrained.load(name, device="cpu")

@@ -60,6 +60,10 @@ CASES = {
                                           "dropout": 0.0, "flash": True, "norm": "layer", "pos": "learned",
                                           "mlp": "gelu", "n_kv_head": None}, nll="nats/token",
                          sample_kw={"n_tokens": 6}),     # the GPT class, trained on (record, text) pairs
+    "pixels": Case("pixels", {"vocab_size": 18, "block_size": 64, "n_layer": 1, "n_head": 2, "n_embd": 16,
+                              "dropout": 0.1, "flash": True, "norm": "layer", "pos": "learned", "mlp": "gelu",
+                              "n_kv_head": None}, nll="nats/token",
+                   sample_kw={"n_tokens": 6, "start": 17}),  # the GPT over grey levels (recipes.pixels)
     "gpt_modern": Case("gpt", {"vocab_size": 11, "block_size": 8, "n_layer": 1, "n_head": 2, "n_embd": 16,
                                "dropout": 0.5, "flash": True, "norm": "rms", "pos": "rope", "mlp": "swiglu",
                                "n_kv_head": 1}, nll="nats/token", sample_kw={"n_tokens": 6}),
@@ -142,7 +146,7 @@ def test_sample_shape_dtype_device_and_seed(name):
     x = draw(model, case)
     if case.family in ("bigram", "char_mlp"):
         assert isinstance(x, list) and len(x) == 5 and all(isinstance(w, str) for w in x)
-    elif case.family in ("gpt", "data_to_text"):        # token ids
+    elif case.family in ("gpt", "data_to_text", "pixels"):        # token ids
         assert x.shape == (5, case.sample_kw["n_tokens"]) and x.dtype == torch.long
         assert x.device == device_of(model) and int(x.min()) >= 0 and int(x.max()) < case.config["vocab_size"]
     else:
@@ -193,7 +197,7 @@ def nll_input(case: Case, n: int = 6):
     g = torch.Generator().manual_seed(3)
     if case.family in ("bigram", "char_mlp"):
         return WORDS
-    if case.family in ("gpt", "data_to_text"):
+    if case.family in ("gpt", "data_to_text", "pixels"):
         return torch.randint(0, case.config["vocab_size"], (100,), generator=g)
     levels = case.config["levels"]
     return torch.randint(0, levels, (n, 1, 8, 8), generator=g).float() / (levels - 1)

@@ -1,8 +1,9 @@
 """The model families of the course: the mathematics only, one short file (or small package) per family.
 
 bigram and char_mlp (notebooks 01-02), vae (03, with its ex-post prior in `latent_mixture`), gan (04),
-gpt (05-06), diffusion and flow matching (07), latent_diffusion (08, the family "t2i": text-to-image, conditioned by
-`prompts` rather than labels); what they share at the door (input checks, random draws on any device, the
+gpt (05-06; the family "pixels" is the same GPT reading an 8x8 digit as 64 grey-level tokens, the capstone's
+autoregressive image model, glue in recipes.pixels), diffusion and flow matching (07), latent_diffusion (08,
+the family "t2i": text-to-image, conditioned by `prompts` rather than labels); what they share at the door (input checks, random draws on any device, the
 eval-mode wrapper of `sample`, the config round trip) in `inputs`. Tuned defaults, training on a step or
 time budget, training steps (GANTrainer) and the `genai-course train/sample` adapters of a family live in
 `course_lib.recipes.<family>`, never here: models import neither recipes nor the CLI.
@@ -48,6 +49,7 @@ FAMILIES = {  # name -> (module, class): every family the protocol test runs; th
     "data_to_text": ("course_lib.models.gpt", "GPT"),                 # the GPT, prompted by a record (recipes)
     "diffusion": ("course_lib.models.diffusion", "Diffusion"),
     "flow": ("course_lib.models.diffusion", "FlowMatching"),          # flow matching, the diffusion networks
+    "pixels": ("course_lib.models.gpt", "GPT"),                       # the GPT over 8x8 digits' 64 grey levels
     "t2i": ("course_lib.models.latent_diffusion", "LatentDiffusion"),   # conditioned by prompts, not labels
     "clip": ("course_lib.models.clip", "CLIP"),                        # image-text: embeds, draws nothing
     "captioner": ("course_lib.models.captioner", "Captioner"),         # image -> text: `caption(images)`

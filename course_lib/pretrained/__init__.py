@@ -14,6 +14,7 @@
     gpt = pretrained.load("returns-gpt")            # quantised returns (notebook 12); its quantiser:
     q = course_lib.recipes.returns.Quantiser.from_meta(pretrained.checkpoint("returns-gpt")["meta"])
     gpt = pretrained.load("arith-scratchpad")       # also arith-plain, arith-reversed, arith-practice (notebook 13)
+    gpt = pretrained.load("digits-pixels")          # the pixel GPT (notebook 16): recipes.pixels.sample(gpt, 16)
 
 The weights ship as float16 inside course checkpoints (course_lib.checkpoints.read works on them) with a
 manifest (weights/manifest.json) of SHA-256s and recorded figures; `python scripts/train_pretrained.py`

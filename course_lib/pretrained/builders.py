@@ -21,7 +21,7 @@ def _from_config(family: str) -> Callable[[dict], torch.nn.Module]:
 
 BUILDERS: dict[str, Callable[[dict], torch.nn.Module]] = {
     name: _from_config(name) for name in ("gpt", "vae", "diffusion", "flow", "gan", "clip", "t2i", "captioner",
-                                            "data_to_text")}
+                                            "data_to_text", "pixels")}
 
 
 def register_builder(family: str, build: Callable[[dict], torch.nn.Module]) -> None:
