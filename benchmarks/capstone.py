@@ -200,7 +200,7 @@ def main(argv=None) -> int:
     if fixed:
         budget_note = (
             f"Steps fixed per family to what a quiet {BUDGET_S:.0f}-s run reached ({args.quiet_run_date}, "
-            f"`python benchmarks/capstone.py`, load average ~1): "
+            f"`python benchmarks/capstone.py`, load average 1.0-2.0): "
             + ", ".join(f"{f} {per_family[f]:,}" for f in fixed)
             + " (a GAN step is one D and one G update), with no time limit, so that another job sharing the 2 cores "
             "slows the run but cannot change the models (the cosine learning-rate schedules then decay over steps "
