@@ -29,8 +29,9 @@ course: setup   ## set up, then execute every notebook headless and print a time
 doctor: setup
 	$(BIN)/genai-course doctor
 
-# The whole suite: unit tests, every notebook (lectures, solutions, released exercises) under COURSE_FAST=1
-# with nbval, the release-matches-source and no-leak checks, and the grading round trips. .ci/run calls this.
+# The whole suite: unit tests, every notebook (lectures, solutions, released exercises) under COURSE_FAST=1,
+# each run once (tests/conftest.py deselects nbval's cells of the notebooks that the widget test or a grading
+# round trip already runs), the release-matches-source and no-leak checks. .ci/run calls this.
 # The grading sandbox's bubblewrap (Debian/Ubuntu package `bubblewrap`): installed when apt can run here.
 # Without it the sandbox tests check the audit-hook fallback and skip the bubblewrap half, saying why.
 sandbox:

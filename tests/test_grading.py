@@ -226,9 +226,10 @@ ASSIGNMENTS = grading.assignments()
 # The ways a submission breaks the grader's run (a failing import, an infinite loop, a deleted or edited test
 # cell) are properties of the grading pipeline, not of one assignment's tests; tests/test_instructor_batch.py
 # deals them out across every assignment. Here they run in full on the first assignment only, and every
-# assignment gets the submissions that depend on its own tests: perfect, blank, the last part left as the stub,
-# and (with a mistake bank) one common mistake and one answer written differently.
-PIPELINE_CASES = ("solution", "raises", "loop", "deleted", "edited")
+# assignment gets the submissions that depend on its own tests: perfect, blank, and (with a mistake bank) one
+# common mistake and one answer written differently. ("wrong", the last part left as the stub, is the baseline
+# "edited" is compared with; elsewhere the blank release, every part a stub, already fails every test.)
+PIPELINE_CASES = ("solution", "raises", "loop", "deleted", "wrong", "edited")
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
@@ -260,10 +261,22 @@ def test_round_trip(name, tmp_path):
     for student in ("good", "solution", "raises", "loop", "deleted") if pipeline else ("good",):
         assert scores[student]["code_score"] == full, (student, tests[student])
     assert scores["blank"]["code_score"] == 0, tests["blank"]
-    assert tests["wrong"][test_ids[-1]] == 0, "leaving the last solution as the stub must fail its tests"
     if pipeline:
+        assert tests["wrong"][test_ids[-1]] == 0, "leaving the last solution as the stub must fail its tests"
         assert scores["deleted"]["restored_tests"] == [test_ids[-1]]
         assert tests["edited"] == tests["wrong"], "nbgrader restores edited test cells: removing asserts gains nothing"
+    # The perfect submission ran every cell, hidden tests included, without an error; the untouched release
+    # raised only in its stubs and test cells. That is what nbval of solutions/ and exercises/ checked, so when
+    # this test is collected nbval's run of those two notebooks is deselected (tests/conftest.py).
+    for student, may_raise in (("good", lambda meta: False),
+                               ("blank", lambda meta: meta.get("solution") or meta.get("grade"))):
+        graded = nbformat.read(next((tmp_path / "course" / "autograded" / student / name).glob("*.ipynb")),
+                               as_version=4)
+        assert sum(c.cell_type == "code" for c in graded.cells) == sum(c.cell_type == "code" for c in source.cells)
+        failed = [f"cell {i}: {o.ename}: {o.evalue}" for i, c in enumerate(graded.cells) if c.cell_type == "code"
+                  and not may_raise(c.metadata.get("nbgrader", {}))
+                  for o in c.get("outputs", []) if o.output_type == "error"]
+        assert not failed, f"{student}, graded, has errors outside the cells allowed to raise: {failed}"
     if banked:  # an answer written differently earns everything; one common mistake costs only its part
         assert scores["honest"]["code_score"] == full, tests["honest"]
         points = {g: scores["good"]["cells"][g]["max_score"] for g in test_ids}

@@ -1,17 +1,23 @@
 """Every `explore(...)` in the course, built as a widget the way a student meets it.
 
-Each notebook that calls `explore(` runs once, cell by cell up to its last explorer, in a kernel with
-widgets enabled (no COURSE_HEADLESS, inline figures; COURSE_FAST=1 keeps it short; nbval runs every cell). Each explore call must display one
-widget whose Output holds a figure, with no error; then each of its controls is moved to the other end
-of its range, as a student would, and each move must redraw without an error.
+Each notebook that calls `explore(` runs once, top to bottom, in a kernel with widgets enabled (no
+COURSE_HEADLESS, inline figures; COURSE_FAST=1 keeps it short). Every cell must run without an error (cells
+tagged raises-exception excepted) and every cell tagged nbval-check-output must print what the notebook
+stored, compared as `pytest --nbval-lax` compares it. Each explore call must display one widget whose Output
+holds a figure; then each of its controls is moved to the other end of its range, as a student would, and
+each move must redraw without an error.
+
+This run stands in for nbval's own run of the same notebooks: when both are collected, tests/conftest.py
+deselects nbval's cells of these notebooks, so each runs once in `make test` instead of twice.
 """
 import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+from nbval.plugin import coalesce_streams, transform_streams_for_comparison
 
-from kernel_helpers import Kernel, errors, opened_models, pngs, update, widget_views
+from kernel_helpers import WIDGET_VIEW, Kernel, errors, opened_models, pngs, update, widget_views
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(p for folder in ("notebooks", "solutions") for p in (ROOT / folder).rglob("*.ipynb")
@@ -42,24 +48,50 @@ def other_end(state: dict) -> dict:
     return {"value": not state["value"]}                 # checkbox
 
 
+def comparable(outputs: list) -> dict[str, list]:
+    """A cell's outputs as nbval-lax compares them: streams coalesced by name, then every field except the
+    ones nbval skips (images, widget model ids, metadata, execution counts) in order of appearance."""
+    fields: dict[str, list] = {}
+    for out in transform_streams_for_comparison(coalesce_streams([nbformat.from_dict(o) for o in outputs])):
+        for key, value in out.items():
+            if key in NBVAL_SKIP:
+                continue
+            items = value.items() if key == "data" else [(key, value)]
+            for field, v in items:
+                if field not in NBVAL_SKIP:
+                    fields.setdefault(field, []).append(v)
+    return fields
+
+
+NBVAL_SKIP = {"metadata", "traceback", "prompt_number", "output_type", "name", "execution_count",
+              "image/png", "image/jpeg", WIDGET_VIEW}
+
+
+def cell_outputs(msgs: list[dict]) -> list:
+    """The outputs a front end would store for a cell, from its iopub messages."""
+    kinds = ("stream", "display_data", "execute_result", "error")
+    return [nbformat.v4.output_from_msg(m) for m in msgs if m["msg_type"] in kinds]
+
+
 def run_with_widgets(path: Path, python: str = sys.executable, cwd: str | None = None,
-                     stop_after_last_explorer: bool = False) -> int:
-    """Run a notebook cell by cell in a kernel of `python` with widgets on (its Colab setup cell skipped
-    unless `cwd` is given); check every explore call as the module docstring says. Returns how many
+                     compare_outputs: bool = False) -> int:
+    """Run a notebook cell by cell in a kernel of `python` with widgets on; check every explore call as the
+    module docstring says, and with `compare_outputs` the nbval-check-output cells. Returns how many
     explorers were built and moved."""
     nb = nbformat.read(path, as_version=4)
     built = 0
-    last = len(nb.cells) - 1
-    if stop_after_last_explorer:        # later cells cannot affect an explorer; nbval runs them anyway
-        last = max(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "explore(" in c.source)
     with Kernel(python=python, cwd=cwd or str(path.parent)) as k:
-        for index, cell in enumerate(nb.cells[:last + 1]):
-            if cell.cell_type != "code" or (cwd is None and "setup" in cell.metadata.get("tags", [])):
-                continue                                   # the Colab install cell does nothing here anyway
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue                    # the Colab setup cell runs too: it does nothing where course_lib is
             msgs = k.execute(cell.source, timeout=900)
             where = f"{path.name} cell {index}"
-            if "raises-exception" not in cell.metadata.get("tags", []):
+            tags = cell.metadata.get("tags", [])
+            if "raises-exception" not in tags:
                 assert errors(msgs) == [], f"{where}: {errors(msgs)}"
+            if compare_outputs and "nbval-check-output" in tags:
+                stored, got = comparable(cell.outputs), comparable(cell_outputs(msgs))
+                assert got == stored, f"{where} (nbval-check-output) printed\n{got}\nbut the notebook stores\n{stored}"
             calls = cell.source.count("explore(")
             if not calls:
                 continue
@@ -84,4 +116,20 @@ def run_with_widgets(path: Path, python: str = sys.executable, cwd: str | None =
 def test_every_explore_call_builds_a_working_widget(path):
     nb = nbformat.read(path, as_version=4)
     calls = sum(c.source.count("explore(") for c in nb.cells if c.cell_type == "code")
-    assert run_with_widgets(path, stop_after_last_explorer=True) == calls
+    assert run_with_widgets(path, compare_outputs=True) == calls
+
+
+def test_a_changed_printout_fails_as_under_nbval(tmp_path):
+    """The comparison that replaces nbval's run of these notebooks must catch what nbval-lax catches: a
+    nbval-check-output cell printing something else than the notebook stores; untagged cells may differ."""
+    checked = nbformat.v4.new_code_cell("print('mean 0.50')", metadata={"tags": ["nbval-check-output"]})
+    checked.outputs = [nbformat.v4.new_output("stream", name="stdout", text="mean 0.50\n")]
+    loose = nbformat.v4.new_code_cell("print('anything')")
+    loose.outputs = [nbformat.v4.new_output("stream", name="stdout", text="something else\n")]
+    path = tmp_path / "tiny.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[loose, checked]), path)
+    assert run_with_widgets(path, compare_outputs=True) == 0
+    checked.source = "print('mean', 0.5)"              # prints "mean 0.5": what nbval would flag
+    nbformat.write(nbformat.v4.new_notebook(cells=[loose, checked]), path)
+    with pytest.raises(AssertionError, match="nbval-check-output"):
+        run_with_widgets(path, compare_outputs=True)
