@@ -48,6 +48,28 @@ def _run(name: str, submissions: dict, jobs: int, workdir: Path) -> tuple[dict, 
     return reports, row
 
 
+KEYS = ("score", "code_score", "cells", "error")
+
+
+def _comparable(reports: dict, course: Path) -> dict:
+    """The fields both runs must agree on. Each run grades into its own course folder, which an error
+    message names (e.g. a file that is not JSON): that folder is replaced by <course>."""
+    return {s: {k: r[k].replace(str(course), "<course>") if k == "error" and r[k] else r[k] for k in KEYS}
+            for s, r in reports.items()}
+
+
+def _undeserved(reports: dict, cases: list) -> list[str]:
+    """Students whose report is not what their case deserves (the check of tests/test_instructor_batch.py):
+    which run, one by one or parallel, got a score wrong when the two disagree."""
+    wrong = []
+    for student, _, expect in cases:
+        r = reports[student]
+        tests = None if expect["tests"] is None else {t: r["cells"].get(t, {}).get("score") for t in expect["tests"]}
+        if tests != expect["tests"] or (r["error"] is not None) != expect["error"]:
+            wrong.append(student)
+    return wrong
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("assignment", nargs="?", default="01_foundations")
@@ -70,11 +92,17 @@ def main() -> int:
         print(seq)
         many, par = _run(args.assignment, submissions, args.jobs, Path(tmp) / "many")
         print(par)
-    keys = ("score", "code_score", "cells", "error")
-    differ = sorted(s for s in one if {k: one[s][k] for k in keys} != {k: many[s][k] for k in keys})
+        one, many = _comparable(one, Path(tmp) / "one"), _comparable(many, Path(tmp) / "many")
+    differ = sorted(s for s in one if one[s] != many[s])
     speedup = round(seq["seconds"] / par["seconds"], 2)
+    seq["undeserved"], par["undeserved"] = _undeserved(one, cases), _undeserved(many, cases)
     par.update(speedup=speedup, identical_scores=not differ)
-    print(f"speed-up {speedup}x with --jobs {args.jobs}; scores differ for: {differ or 'nobody'}")
+    for s in differ:
+        print(s, {k: (one[s][k], many[s][k]) for k in KEYS if one[s][k] != many[s][k]})
+    par["differ"] = differ
+    print(f"speed-up {speedup}x with --jobs {args.jobs}; scores differ for: {differ or 'nobody'}; "
+          f"not the deserved score: one by one {seq['undeserved'] or 'nobody'}, "
+          f"parallel {par['undeserved'] or 'nobody'}")
     bench.write_json("grading_parallel", {
         "title": f"Parallel autograding: {len(cases)} submissions of {args.assignment}, one by one vs --jobs "
                  f"{args.jobs}",
@@ -88,6 +116,9 @@ def main() -> int:
                   "The batch is tests/grading_helpers.robustness_batch (every breakage once, including an "
                   f"infinite loop that costs the {TIMEOUT} s timeout, then correct / wrong / fails-hidden / "
                   "blank copies). Kernels: sandbox as chosen by 'auto', one thread, COURSE_FAST=1.",
+                  "undeserved: the students whose report differs from what their case deserves (the check "
+                  "of tests/test_instructor_batch.py); differ: those whose two reports disagree (score, code "
+                  "score, cells, error; an error's course folder, which differs by run, is left out).",
                   "load_1min is os.getloadavg()[0] (uptime's figure) before and after each run: this machine "
                   "is shared with other jobs, which take cores from both runs."]})
     return 0 if not differ else 1
