@@ -42,15 +42,7 @@ def write_npz(out: Path | None, samples: torch.Tensor, labels: torch.Tensor | No
     arrays = {key: samples.detach().float().cpu().numpy().astype(np.float32)}
     if labels is not None:
         arrays["labels"] = labels.cpu().numpy()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp.npz")    # np.savez adds .npz unless the name ends with it
-    try:
-        np.savez(tmp, **arrays)
-        tmp.replace(out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_arrays(out, **arrays)
     return f"wrote {len(samples)} samples {shape} to {out}" + (" with labels" if labels is not None else "")
 
 
@@ -88,7 +80,7 @@ def write_arrays(out: Path, **arrays) -> None:
     """np.savez(out, **arrays), atomically (a temp file renamed): an interrupted run leaves nothing behind."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp.npz")
+    tmp = out.with_name(f".{out.name}.tmp.npz")    # np.savez adds .npz unless the name ends with it
     try:
         np.savez(tmp, **arrays)
         tmp.replace(out)

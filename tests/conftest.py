@@ -6,6 +6,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
+
 os.environ["COURSE_FAST"] = "1"
 os.environ["MPLBACKEND"] = "Agg"
 os.environ["COURSE_HEADLESS"] = "1"  # course_lib.widgets: no widget front end, draw the static figure
@@ -16,6 +18,7 @@ if not os.environ.get("COURSE_DATA_DIR"):
     atexit.register(shutil.rmtree, _data_dir, ignore_errors=True)
 
 
+@pytest.hookimpl(trylast=True)       # after -k and -m: only tests that will run can stand in for nbval
 def pytest_collection_modifyitems(config, items):
     """Run each notebook once, not twice. tests/test_notebook_widgets.py executes the notebooks with
     explorers top to bottom (widgets on) and compares their nbval-check-output cells as nbval-lax does;

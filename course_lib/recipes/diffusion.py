@@ -53,6 +53,36 @@ def train_model(model: Diffusion, X: torch.Tensor, Y: torch.Tensor | None, *, st
     return hist
 
 
+def training_data(family: str, dataset: str, options: dict, seed: int):
+    """The start the diffusion and flow recipes share: the seeded generator, the dataset's settings with the
+    options on top, and the training data: images (with labels when conditional) or 20,000 toy points.
+    Returns (generator, settings, conditional, X, Y or None, the toy set or None)."""
+    from course_lib import config, data
+    if dataset not in DEFAULTS:
+        raise SystemExit(f"error: the {family} family trains on {sorted(DEFAULTS)}, got {dataset!r}")
+    gen = config.seed_everything(seed)
+    opt = {**DEFAULTS[dataset], **options}
+    conditional = bool(opt.get("conditional", False)) and dataset in IMAGE_SETS
+    if dataset in IMAGE_SETS:
+        train = data.load(dataset, split="train")
+        return gen, opt, conditional, train.images, (train.labels if conditional else None), None
+    toy = data.load(dataset, n=20000, seed=seed)
+    return gen, opt, conditional, toy.x, None, toy
+
+
+def train_recipe(model, X, Y, opt: dict, *, steps: int | None, seconds: float | None, generator) -> dict:
+    """train_model with the recipe's settings (5,000 steps unless a budget is given), then eval mode;
+    returns the summary's steps and seconds."""
+    from course_lib import config
+    if steps is None and seconds is None:
+        steps = config.budget(5000, 100)
+    hist = train_model(model, X, Y, steps=steps, seconds=seconds, lr=float(opt["lr"]),
+                       batch_size=int(opt["batch_size"]), ema=float(opt.get("ema", 0.0)), generator=generator,
+                       progress=False)
+    model.eval()
+    return {"steps": len(hist.steps), "seconds": round(hist.seconds, 1)}
+
+
 def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: int, out: Path,
               options: dict) -> dict:
     """`genai-course train diffusion --dataset digits|mnist5k|swiss_roll|ring8|grid25 ...`; options: arch,
@@ -62,30 +92,14 @@ def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: i
     from course_lib import checkpoints, config, data, metrics
 
     samples.check_options("diffusion", options, KNOWN_OPTIONS)
-    if dataset not in DEFAULTS:
-        raise SystemExit(f"error: the diffusion family trains on {sorted(DEFAULTS)}, got {dataset!r}")
-    gen = config.seed_everything(seed)
-    opt = {**DEFAULTS[dataset], **options}
-    conditional = bool(opt.get("conditional", False)) and dataset in IMAGE_SETS
-    if dataset in IMAGE_SETS:
-        train = data.load(dataset, split="train")
-        X, Y = train.images, (train.labels if conditional else None)
-    else:
-        toy = data.load(dataset, n=20000, seed=seed)
-        X, Y = toy.x, None
+    gen, opt, conditional, X, Y, toy = training_data("diffusion", dataset, options, seed)
     cfg = dict(data_shape=list(X.shape[1:]), timesteps=int(opt.get("timesteps", 1000)),
                schedule=str(opt.get("schedule", "cosine")), arch=str(opt["arch"]), hidden=int(opt.get("hidden", 128)),
                depth=int(opt.get("depth", 3)), width=int(opt.get("width", 32)), num_classes=10 if conditional else 0,
                p_uncond=float(opt.get("p_uncond", 0.1)), data_scale=float(opt.get("data_scale", 1.0)),
                clip=float(opt["clip"]) if "clip" in opt else None, prediction=str(opt.get("prediction", "eps")))
     model = Diffusion.from_config(cfg)
-    if steps is None and seconds is None:
-        steps = config.budget(5000, 100)
-    hist = train_model(model, X, Y, steps=steps, seconds=seconds, lr=float(opt["lr"]),
-                       batch_size=int(opt["batch_size"]), ema=float(opt.get("ema", 0.0)), generator=gen,
-                       progress=False)
-    model.eval()
-    summary = {"steps": len(hist.steps), "seconds": round(hist.seconds, 1)}
+    summary = train_recipe(model, X, Y, opt, steps=steps, seconds=seconds, generator=gen)
     g, n = torch.Generator().manual_seed(seed), config.budget(1000, 200)
     if dataset in IMAGE_SETS:
         fake = model.sample(n, steps=50, sampler="ddim", guidance=0.0, generator=g)   # unconditional samples

@@ -14,7 +14,7 @@ import torch
 
 from course_lib import samples
 from course_lib.models.diffusion import FlowMatching
-from course_lib.recipes.diffusion import DEFAULTS, IMAGE_SETS, train_model
+from course_lib.recipes.diffusion import DEFAULTS, IMAGE_SETS, train_recipe, training_data  # noqa: F401  (DEFAULTS: the recipe protocol)
 
 KNOWN_OPTIONS = {"arch", "hidden", "depth", "width", "lr", "batch_size", "conditional", "p_uncond", "data_scale", "ema"}
 SAMPLE_DEFAULTS = dict(steps=25, solver="heun")          # 49 network calls; see benchmarks/flow.py
@@ -28,28 +28,12 @@ def cli_train(*, dataset: str, seconds: float | None, steps: int | None, seed: i
     from course_lib import checkpoints, config, data, metrics
 
     samples.check_options("flow", options, KNOWN_OPTIONS)
-    if dataset not in DEFAULTS:
-        raise SystemExit(f"error: the flow family trains on {sorted(DEFAULTS)}, got {dataset!r}")
-    gen = config.seed_everything(seed)
-    opt = {**DEFAULTS[dataset], **options}
-    conditional = bool(opt.get("conditional", False)) and dataset in IMAGE_SETS
-    if dataset in IMAGE_SETS:
-        train = data.load(dataset, split="train")
-        X, Y = train.images, (train.labels if conditional else None)
-    else:
-        toy = data.load(dataset, n=20000, seed=seed)
-        X, Y = toy.x, None
+    gen, opt, conditional, X, Y, toy = training_data("flow", dataset, options, seed)
     cfg = dict(data_shape=list(X.shape[1:]), arch=str(opt["arch"]), hidden=int(opt.get("hidden", 128)),
                depth=int(opt.get("depth", 3)), width=int(opt.get("width", 32)), num_classes=10 if conditional else 0,
                p_uncond=float(opt.get("p_uncond", 0.1)), data_scale=float(opt.get("data_scale", 1.0)))
     model = FlowMatching.from_config(cfg)
-    if steps is None and seconds is None:
-        steps = config.budget(5000, 100)
-    hist = train_model(model, X, Y, steps=steps, seconds=seconds, lr=float(opt["lr"]),
-                       batch_size=int(opt["batch_size"]), ema=float(opt.get("ema", 0.0)), generator=gen,
-                       progress=False)
-    model.eval()
-    summary = {"steps": len(hist.steps), "seconds": round(hist.seconds, 1)}
+    summary = train_recipe(model, X, Y, opt, steps=steps, seconds=seconds, generator=gen)
     g, n = torch.Generator().manual_seed(seed), config.budget(1000, 200)
     if dataset in IMAGE_SETS:
         fake = model.sample(n, **SAMPLE_DEFAULTS, guidance=0.0, generator=g)
