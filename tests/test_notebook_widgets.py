@@ -48,6 +48,11 @@ def other_end(state: dict) -> dict:
     return {"value": not state["value"]}                 # checkbox
 
 
+# The output fields nbval-lax leaves out of its comparison (nbval.plugin.IPyNbFile.skip_compare).
+NBVAL_SKIP = {"metadata", "traceback", "prompt_number", "output_type", "name", "execution_count",
+              "image/png", "image/jpeg", WIDGET_VIEW}
+
+
 def comparable(outputs: list) -> dict[str, list]:
     """A cell's outputs as nbval-lax compares them: streams coalesced by name, then every field except the
     ones nbval skips (images, widget model ids, metadata, execution counts) in order of appearance."""
@@ -61,10 +66,6 @@ def comparable(outputs: list) -> dict[str, list]:
                 if field not in NBVAL_SKIP:
                     fields.setdefault(field, []).append(v)
     return fields
-
-
-NBVAL_SKIP = {"metadata", "traceback", "prompt_number", "output_type", "name", "execution_count",
-              "image/png", "image/jpeg", WIDGET_VIEW}
 
 
 def cell_outputs(msgs: list[dict]) -> list:

@@ -1,8 +1,8 @@
 """Training recipe for flow matching: the diffusion recipe's data, networks and optimiser, another objective.
 
 `genai-course train flow --dataset digits|mnist5k|swiss_roll|ring8|grid25 ...` trains the same network as
-`genai-course train diffusion` with the same settings (recipes.diffusion.DEFAULTS, train_model), so the two
-compare at equal budgets (benchmarks/flow.py). `genai-course sample CKPT` integrates the ODE with
+`genai-course train diffusion` with the same settings (recipes.diffusion: DEFAULTS, training_data,
+train_recipe), so the two compare at equal budgets (benchmarks/flow.py). `genai-course sample CKPT` integrates the ODE with
 SAMPLE_DEFAULTS unless --option steps / solver say otherwise. The mathematics lives in
 course_lib.models.diffusion.flow.
 """
@@ -14,7 +14,8 @@ import torch
 
 from course_lib import samples
 from course_lib.models.diffusion import FlowMatching
-from course_lib.recipes.diffusion import DEFAULTS, IMAGE_SETS, train_recipe, training_data  # noqa: F401  (DEFAULTS: the recipe protocol)
+# DEFAULTS: every recipe module has one (the recipe protocol); the flow family shares the diffusion family's.
+from course_lib.recipes.diffusion import DEFAULTS, IMAGE_SETS, train_recipe, training_data  # noqa: F401
 
 KNOWN_OPTIONS = {"arch", "hidden", "depth", "width", "lr", "batch_size", "conditional", "p_uncond", "data_scale", "ema"}
 SAMPLE_DEFAULTS = dict(steps=25, solver="heun")          # 49 network calls; see benchmarks/flow.py
