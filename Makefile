@@ -102,6 +102,8 @@ release: setup   ## regenerate exercises/ from solutions/
 badges: setup   ## rewrite Colab badges and setup cells from pyproject.toml's repository URL
 	$(BIN)/python scripts/write_badges.py
 
+# jsonschema stays below 4.25 in the lock: 4.25 added rfc3987-syntax, whose import compiles ~35 Lark parsers
+# (1.2 s) in every process that imports nbformat (tests/test_packaging.py checks it).
 lock:   ## refresh requirements-lock.txt from the current .venv (after changing dependencies)
 	( echo "# Exact versions that \`make\` and CI install: pip install -c requirements-lock.txt -e '.[dev,apps]'"; \
 	  echo "# pyproject.toml keeps loose ranges so Colab's own torch is never replaced. Regenerate: make lock"; \

@@ -2,6 +2,9 @@
 
 Every notebook and training run reads its budget from here, so `COURSE_FAST=1` shrinks the whole
 course at once (CI, tests) while the same code runs in full on a student's machine.
+
+torch is imported inside the functions that need it: the instructor verbs (`genai-course collect`,
+`autograde`, ...) read settings from here and start in a fraction of a second instead of paying for torch.
 """
 from __future__ import annotations
 
@@ -11,7 +14,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-import torch
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -77,6 +79,7 @@ def seed_everything(seed: int = 0) -> torch.Generator:
 
     Returns a torch.Generator seeded the same way, for code that wants its own stream.
     """
+    import torch
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise TypeError(f"seed must be an int, got {type(seed).__name__} ({seed!r})")
     random.seed(seed)
@@ -89,6 +92,7 @@ def seed_everything(seed: int = 0) -> torch.Generator:
 
 def get_device(prefer: str | None = None) -> torch.device:
     """The best available device: cuda, then mps, then cpu. COURSE_DEVICE or `prefer` overrides."""
+    import torch
     choice = prefer or os.environ.get("COURSE_DEVICE")
     if choice:
         dev = torch.device(choice)
@@ -110,12 +114,14 @@ def set_threads(n: int | None = None) -> int:
     """
     if n is None:
         n = int(os.environ.get("COURSE_THREADS", "0")) or min(2, os.cpu_count() or 1)
+    import torch
     torch.set_num_threads(n)
     return n
 
 
 def describe() -> str:
     """One line for the top of a notebook: mode, device, seed folder."""
+    import torch
     mode = "FAST (COURSE_FAST=1)" if is_fast() else "full"
     return f"course_lib: mode={mode}, device={get_device()}, torch {torch.__version__}, data dir {data_dir()}"
 

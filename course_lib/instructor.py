@@ -278,6 +278,13 @@ _assign_doc = ("Regenerate exercises/NAME/ from solutions/NAME/ (nbgrader's prep
 
 
 def _doc(module: str, name: str) -> str:
-    """The first paragraph of course_lib.<module>.<name>'s docstring, as the verb's --help description."""
-    import importlib
-    return (getattr(importlib.import_module(f"course_lib.{module}"), name).__doc__ or "").strip().split("\n\n")[0]
+    """The first paragraph of course_lib.<module>.<name>'s docstring, as the verb's --help description.
+
+    Read from the source, not imported: importing gradebook brings in torch and nbgrader, and every call
+    of `genai-course` builds this parser, even `collect` or `--help`.
+    """
+    import ast
+    import importlib.util
+    source = Path(importlib.util.find_spec(f"course_lib.{module}").origin).read_text(encoding="utf-8")
+    node = next(n for n in ast.parse(source).body if getattr(n, "name", None) == name)
+    return (ast.get_docstring(node) or "").split("\n\n")[0]

@@ -87,6 +87,20 @@ def test_console_script_help():
         assert verb in out.stdout
 
 
+def test_instructor_verbs_start_without_torch(tmp_path):
+    """An instructor runs `collect`, `grades` or `status` many times a term: the parser (every verb's --help
+    text included) and those verbs load neither torch nor course_lib.gradebook's grading machinery."""
+    code = ("import sys; from course_lib import cli; cli.build_parser().parse_args(['collect', 'x']); "
+            "import course_lib.collect, course_lib.config; print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", "the command line now imports torch at start-up"
+    helptext = subprocess.run([sys.executable, "-m", "course_lib.cli", "autograde", "--help"], capture_output=True,
+                              text=True, check=True).stdout
+    from course_lib import gradebook
+    first_paragraph = " ".join(gradebook.autograde.__doc__.strip().split("\n\n")[0].split())
+    assert first_paragraph in " ".join(helptext.split())  # the description is still the docstring's
+
+
 def test_bench_renders_results_table(tmp_path, monkeypatch):
     monkeypatch.setattr(bench, "RESULTS_DIR", tmp_path)
     (tmp_path / "x.json").write_text(json.dumps({

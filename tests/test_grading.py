@@ -225,10 +225,11 @@ ASSIGNMENTS = grading.assignments()
 
 # The ways a submission breaks the grader's run (a failing import, an infinite loop, a deleted or edited test
 # cell) are properties of the grading pipeline, not of one assignment's tests; tests/test_instructor_batch.py
-# deals them out across every assignment. Here they run in full on the first assignment only, and every
-# assignment gets the submissions that depend on its own tests: perfect, blank, and (with a mistake bank) one
-# common mistake and one answer written differently. ("wrong", the last part left as the stub, is the baseline
-# "edited" is compared with; elsewhere the blank release, every part a stub, already fails every test.)
+# grades them in a class-sized batch (COURSE_GRADING_BATCH=all deals them across every assignment). Here they
+# run in full on the first assignment only, and every assignment gets the submissions that depend on its own
+# tests: perfect, blank, and (with a mistake bank) one common mistake and one answer written differently.
+# ("wrong", the last part left as the stub, is the baseline "edited" is compared with; elsewhere the blank
+# release, every part a stub, already fails every test.)
 PIPELINE_CASES = ("solution", "raises", "loop", "deleted", "wrong", "edited")
 
 

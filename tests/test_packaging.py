@@ -60,3 +60,16 @@ def test_make_lab_opens_an_existing_notebook():
     makefile = (ROOT / "Makefile").read_text()
     target = re.search(r"jupyter lab (\S+\.ipynb)", makefile).group(1)
     assert (ROOT / target).is_file(), f"`make lab` opens {target}, which does not exist"
+
+
+def test_nbformat_imports_without_the_slow_iri_checker():
+    """jsonschema >= 4.25 imports rfc3987-syntax, which compiles ~35 Lark parsers (1.2 s here) in every
+    process that imports nbformat: each `genai-course` verb, nbgrader worker and nbclient run. The lock keeps
+    jsonschema below 4.25; a `make lock` that lets it rise fails here."""
+    import subprocess
+    import sys
+    code = "import sys, nbformat; print(sorted(m for m in ('rfc3987_syntax', 'lark') if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]", f"importing nbformat loaded {loaded.strip()}: pin jsonschema<4.25 in the lock"
+    major, minor = map(int, _lock()["jsonschema"].split(".")[:2])
+    assert (major, minor) < (4, 25), f"requirements-lock.txt pins jsonschema {_lock()['jsonschema']}"
