@@ -104,6 +104,8 @@ def main() -> int:
     parser.add_argument("--option", action="append", default=[], help="KEY=VALUE for the latent model")
     parser.add_argument("--tag", default="", help="a name for this variant in the results")
     parser.add_argument("--speed-only", action="store_true", help="time sampling of untrained networks only")
+    parser.add_argument("--latent-only", action="store_true", help="train and score the latent model only "
+                        "(a variant search; nothing written)")
     args = parser.parse_args()
     options = parse_options(args.option)
     torch.set_num_threads(1)
@@ -138,6 +140,8 @@ def main() -> int:
                  "digit_right_pct": round(100 * float((metrics.classify_digits(fake) == digits).float().mean()), 1),
                  **{f"judge_{k}_pct": round(100 * v, 1) for k, v in judged.items()}})
     print(rows[-1], flush=True)
+    if args.latent_only:
+        return 0
 
     with torch.enable_grad():
         pixel, pixel_info = train_pixel(seconds)

@@ -115,7 +115,7 @@ def test_checkpoint_round_trip(tmp_path):
 
 def test_bad_input():
     model = small()
-    with pytest.raises(ValueError, match=r"images must be float of shape \(B, 3, 8, 8\)"):
+    with pytest.raises(ValueError, match=r"images must have shape \(N, 3, 8, 8\) float"):
         model.caption(torch.rand(2, 1, 8, 8))
     with pytest.raises(ValueError, match="not in the vocabulary"):
         model.tokenize(["a green circle"])

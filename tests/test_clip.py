@@ -147,8 +147,8 @@ def test_config_round_trip_and_checkpoint(model, tmp_path):
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda m: m.encode_image(torch.rand(2, 1, 16, 16)), r"images must be float of shape \(B, 3, 16, 16\), got \(2, 1, 16, 16\)"),
-    (lambda m: m.encode_image(torch.rand(3, 16, 16)), r"images must be float of shape \(B, 3, 16, 16\), got \(3, 16, 16\)"),
+    (lambda m: m.encode_image(torch.rand(2, 1, 16, 16)), r"images must have shape \(N, 3, 16, 16\) float, got \(2, 1, 16, 16\)"),
+    (lambda m: m.encode_image(torch.rand(3, 16, 16)), r"images must have shape \(N, 3, 16, 16\) float, got \(3, 16, 16\)"),
     (lambda m: m.encode_image(torch.zeros(2, 3, 16, 16, dtype=torch.uint8)), r"got \(2, 3, 16, 16\) torch.uint8"),
     (lambda m: m.tokenize(["a green circle"]), r"word 'green' in 'a green circle' is not in the vocabulary"),
     (lambda m: m.tokenize([""]), r"the text is empty"),

@@ -19,7 +19,7 @@ word. Id 0 (the tokenizer's padding) doubles as <end> in the output; <start> is 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn as nn
@@ -27,6 +27,7 @@ import torch.nn.functional as F
 
 from course_lib.models.clip import _conv_stage     # two 3x3 convolutions, then halve the resolution
 from course_lib.models.gpt import MLP, GPTConfig
+from course_lib.models.inputs import DataclassConfigured, check_batch
 from course_lib.tokenizers import WordTokenizer
 
 
@@ -114,7 +115,9 @@ class DecoderBlock(nn.Module):
         return x + self.mlp(self.ln3(x))
 
 
-class Captioner(nn.Module):
+class Captioner(DataclassConfigured, nn.Module):
+    config_class = CaptionerConfig  # the protocol: from_config, config_dict, device
+
     def __init__(self, cfg: CaptionerConfig):
         super().__init__()
         self.config, self.tokenizer = cfg, WordTokenizer(cfg.words)
@@ -138,17 +141,6 @@ class Captioner(nn.Module):
         self.ln_f = nn.LayerNorm(C)
         self.head = nn.Linear(C, V)                                   # next word; id 0 = <end>
 
-    @classmethod
-    def from_config(cls, config: dict) -> "Captioner":
-        return cls(CaptionerConfig(**config))
-
-    def config_dict(self) -> dict:
-        return asdict(self.config)
-
-    @property
-    def device(self) -> torch.device:
-        return self.region_pos.device
-
     def tokenize(self, captions) -> torch.Tensor:
         """list of captions -> (B, T) int64, 0-padded; at most max_words - 1 words (room for <end>)."""
         tokens = self.tokenizer.batch(captions)
@@ -163,11 +155,7 @@ class Captioner(nn.Module):
         of each region becomes S more tokens (B, 2S, n_embd). A grid that mixes both learns "green goes
         with squares" from the training pairs; kept apart, a held-out green circle is two known things."""
         cfg = self.config
-        shape = (cfg.image_channels, cfg.image_size, cfg.image_size)
-        if not isinstance(images, torch.Tensor) or images.dim() != 4 or tuple(images.shape[1:]) != shape \
-                or not images.is_floating_point():
-            got = f"{tuple(images.shape)} {images.dtype}" if isinstance(images, torch.Tensor) else type(images).__name__
-            raise ValueError(f"images must be float of shape (B, {', '.join(map(str, shape))}), got {got}")
+        check_batch(images, (cfg.image_channels, cfg.image_size, cfg.image_size), "images")
         x = images.to(self.device) * 2 - 1
         h = self.encoder(x.amax(1, keepdim=True) if cfg.split_colour else x)     # (B, 2w, H/4, W/4)
         h = h.flatten(2).transpose(1, 2)                                        # (B, S, 2w)

@@ -25,13 +25,14 @@ short attention that takes a padding mask instead: padding positions are never a
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from course_lib.models.gpt import MLP, GPTConfig
+from course_lib.models.inputs import DataclassConfigured, check_batch
 from course_lib.tokenizers import WordTokenizer
 
 
@@ -128,7 +129,9 @@ def _conv_stage(c_in: int, c_out: int) -> nn.Sequential:
                          nn.Conv2d(c_out, c_out, 3, padding=1), nn.GELU(), nn.AvgPool2d(2))
 
 
-class CLIP(nn.Module):
+class CLIP(DataclassConfigured, nn.Module):
+    config_class = CLIPConfig  # the protocol: from_config, config_dict, device
+
     def __init__(self, cfg: CLIPConfig):
         super().__init__()
         self.config, self.tokenizer = cfg, WordTokenizer(cfg.words)
@@ -146,19 +149,6 @@ class CLIP(nn.Module):
         self.text_proj = nn.Linear(tcfg.n_embd, cfg.embed_dim)
         self.log_scale = nn.Parameter(torch.tensor(math.log(1 / cfg.init_temperature)))
 
-    # ---- the protocol ---------------------------------------------------------------------------
-    @classmethod
-    def from_config(cls, config: dict) -> "CLIP":
-        """Rebuild from `model.config_dict()` (checkpoints.load(path, CLIP.from_config))."""
-        return cls(CLIPConfig(**config))
-
-    def config_dict(self) -> dict:
-        return asdict(self.config)
-
-    @property
-    def device(self) -> torch.device:
-        return self.log_scale.device
-
     # ---- encoders -------------------------------------------------------------------------------
     def tokenize(self, captions) -> torch.Tensor:
         """list of captions -> (B, T) int64 ids on the model's device (unknown words, empty text: errors)."""
@@ -167,11 +157,7 @@ class CLIP(nn.Module):
     def encode_image(self, images: torch.Tensor) -> torch.Tensor:
         """images (B, C, H, W) float in [0, 1] -> unit vectors (B, embed_dim)."""
         cfg = self.config
-        shape = (cfg.image_channels, cfg.image_size, cfg.image_size)
-        if not isinstance(images, torch.Tensor) or images.dim() != 4 or tuple(images.shape[1:]) != shape \
-                or not images.is_floating_point():
-            got = f"{tuple(images.shape)} {images.dtype}" if isinstance(images, torch.Tensor) else type(images).__name__
-            raise ValueError(f"images must be float of shape (B, {', '.join(map(str, shape))}), got {got}")
+        check_batch(images, (cfg.image_channels, cfg.image_size, cfg.image_size), "images")
         h = self.image_encoder(images.to(self.device) * 2 - 1)                  # (B, 2w * H/4 * W/4)
         return F.normalize(self.image_proj(h), dim=-1)                          # (B, E)
 

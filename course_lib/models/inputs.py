@@ -9,6 +9,7 @@ model's. With a CPU generator and a CPU model the draws are exactly torch's.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 
@@ -137,3 +138,23 @@ class Configured:
 
     def config_dict(self) -> dict:
         return dict(self.config)
+
+
+class DataclassConfigured:
+    """The config half of the family protocol for a model built from one dataclass (`config_class`) that it
+    keeps in `self.config`: `Model.from_config(cfg_dict)` builds it, `model.config_dict()` returns the dict
+    (checkpoints.load(path, Model.from_config)); `model.device` is its parameters' device."""
+    config_class: type
+
+    @classmethod
+    def from_config(cls, config: dict):
+        if not isinstance(config, dict):
+            raise TypeError(f"{cls.__name__}.from_config takes a dict, got {type(config).__name__}")
+        return cls(cls.config_class(**config))
+
+    def config_dict(self) -> dict:
+        return dataclasses.asdict(self.config)
+
+    @property
+    def device(self) -> torch.device:
+        return device_of(self)
