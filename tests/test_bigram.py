@@ -93,7 +93,10 @@ def test_sampling_is_reproducible_and_uses_vocabulary(names_train):
     b = m.sample(20, generator=torch.Generator().manual_seed(3))
     assert a == b and len(a) == 20
     assert all(set(w) <= set("abcdefghijklmnopqrstuvwxyz") for w in a)
-    assert all(len(w) < 50 for w in m.sample(200, max_len=50))
+    g = torch.Generator().manual_seed(0)
+    assert all(len(w) <= 50 for w in m.sample(200, max_len=50, generator=g))  # max_len caps a word that never ends
+    short = m.sample(200, max_len=3, generator=g)
+    assert max(map(len, short)) == 3 and all(len(w) <= 3 for w in short)
 
 
 def from_scratch_probs(words, smoothing=1.0):
