@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 
 import numpy as np
 import torch
@@ -102,18 +101,10 @@ def sampling_times(steps: int = 50, n: int = 64, repeats: int = 3) -> dict:
     width = int(pixel_recipe.DEFAULTS["mnist5k"].get("width", 32))
     pixel = Diffusion(data_shape=(1, 28, 28), arch="unet", width=width, num_classes=10, prediction="v").eval()
 
-    def best(fn):
-        fn()
-        times = []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t0)
-        return min(times)
     g = torch.Generator()
-    t_latent = best(lambda: latent.sample(n, prompts=prompt, guidance=3.0, steps=steps, generator=g))
-    t_pixel = best(lambda: pixel.sample(n, sampler="ddim", steps=steps, guidance=3.0,
-                                        labels=torch.arange(n) % 10, generator=g))
+    t_latent = bench.best_of(lambda: latent.sample(n, prompts=prompt, guidance=3.0, steps=steps, generator=g), repeats)
+    t_pixel = bench.best_of(lambda: pixel.sample(n, sampler="ddim", steps=steps, guidance=3.0,
+                                                 labels=torch.arange(n) % 10, generator=g), repeats)
     return {"latent_s": round(t_latent, 3), "pixel_s": round(t_pixel, 3), "speedup": round(t_pixel / t_latent, 2),
             "pixel_unet_width": width}
 

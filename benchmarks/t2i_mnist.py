@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 
 import numpy as np
 import torch
@@ -61,21 +60,11 @@ def train_pixel(seconds: float):
                    "params": sum(p.numel() for p in model.parameters())}
 
 
-def best_of(fn, repeats: int = 3) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
-
-
 def sampling_times(latent, pixel, prompt: str, labels: torch.Tensor, m: int) -> dict:
     """Seconds to draw m samples with each model (DDIM, STEPS steps, guided; best of 3 after a warm-up)."""
     g = torch.Generator().manual_seed(0)
-    t_latent = best_of(lambda: latent.sample(m, prompts=prompt, guidance=GUIDANCE, steps=STEPS, generator=g))
-    t_pixel = best_of(lambda: pixel.sample(m, sampler="ddim", steps=STEPS, guidance=GUIDANCE, labels=labels[:m],
+    t_latent = bench.best_of(lambda: latent.sample(m, prompts=prompt, guidance=GUIDANCE, steps=STEPS, generator=g))
+    t_pixel = bench.best_of(lambda: pixel.sample(m, sampler="ddim", steps=STEPS, guidance=GUIDANCE, labels=labels[:m],
                                            generator=g))
     return {"what": f"seconds to draw {m} samples, DDIM {STEPS} steps, guided", "latent_s": round(t_latent, 3),
             "pixel_s": round(t_pixel, 3), "speedup": round(t_pixel / t_latent, 2)}

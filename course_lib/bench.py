@@ -55,6 +55,19 @@ def record(name: str, *, title: str, command: str, rows: list[dict], notes=()) -
     return 0
 
 
+def best_of(fn, repeats: int = 3) -> float:
+    """Seconds of fn() at its fastest over `repeats` runs after one warm-up: the least disturbed run on a
+    shared machine."""
+    import time
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
 def time_notebooks(paths: list[Path], modes: list[str]) -> dict:
     rows = []
     with tempfile.TemporaryDirectory() as out:

@@ -77,3 +77,11 @@ def test_sync_rewrites_drifted_times_and_nothing_else(tmp_path):
     assert after["cells"][1:] == before["cells"][1:]            # only the first cell's sentence changed
     assert "| 10.0 |" in (tmp_path / "README.md").read_text()
     assert times.sync(tmp_path) == []                           # idempotent
+
+
+def test_best_of_warms_up_then_keeps_the_fastest_run():
+    import time
+    waits = iter([0.05, 0.03, 0.0, 0.02])              # the warm-up is the slowest and is not counted
+    calls = []
+    seconds = bench.best_of(lambda: calls.append(time.sleep(next(waits))), repeats=3)
+    assert len(calls) == 4 and seconds < 0.02
